@@ -1,0 +1,95 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AppCredentialsProvider } from '../shared/app-credentials';
+import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
+import { realSleep } from '../shared/backoff';
+import { systemClock } from '../shared/clock';
+import { createLogger } from '../shared/logger';
+import { LwaClient } from '../shared/lwa-client';
+import type { Region } from '../shared/regions';
+import { SellerRepository } from '../shared/seller-repository';
+import { SellerStatus } from '../shared/seller-table';
+import { TokenStore } from '../shared/token-store';
+import { loadCallbackConfig } from './config';
+import { errorToResponse } from './errors-to-responses';
+import { readQueryParams } from './query-params';
+import { callbackUrlFor } from './redirect-uri';
+import { htmlPage } from './responses';
+import { completeAuthorization, InvalidStateError } from './seller-authorization';
+import { STATE_PATTERN, StateStore } from './state-store';
+
+const config = loadCallbackConfig();
+const logger = createLogger();
+const secretsManager = createSecretsManagerClient();
+const documentClient = createDocumentClient();
+const retry = { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random };
+const deps = {
+  states: new StateStore(documentClient, config.stateTableName, systemClock),
+  appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, systemClock),
+  lwa: new LwaClient({ timeoutMs: 10_000 }),
+  tokens: new TokenStore(secretsManager, retry),
+  sellers: new SellerRepository(documentClient, config.sellerTableName),
+  clock: systemClock,
+  random: Math.random,
+  retry,
+  config,
+};
+
+/** `GET /callback`: where Seller Central sends the seller after consent (or after a denial). */
+export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    const params = readQueryParams(event, {
+      state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
+      error: { required: false, pattern: /^[a-z_]{1,64}$/ },
+      selling_partner_id: { required: false, pattern: /^A[0-9A-Z]{7,31}$/, maxLength: 64 },
+      spapi_oauth_code: { required: false, pattern: /^[A-Za-z0-9._~+/=-]+$/, maxLength: 1024 },
+      region: { required: false, pattern: /^(NA|EU|FE)$/ },
+    });
+    if (params.error !== undefined) return await handleDenial(params.state as string, params.error);
+    // Checked after `error`, because a denial legitimately arrives without a seller or code.
+    const checked = readQueryParams(event, {
+      selling_partner_id: { required: true, pattern: /^A[0-9A-Z]{7,31}$/, maxLength: 64 },
+      spapi_oauth_code: { required: true, pattern: /^[A-Za-z0-9._~+/=-]+$/, maxLength: 1024 },
+    });
+    const outcome = await completeAuthorization(deps, {
+      state: params.state as string,
+      sellerId: checked.selling_partner_id as string,
+      code: checked.spapi_oauth_code as string,
+      redirectUri: callbackUrlFor(event, config.redirectUri),
+      regionHint: params.region as Region | undefined,
+    });
+    if (outcome.status === SellerStatus.AccessOnly) {
+      logger.warn(
+        'LWA returned no refresh token: stored the access token only (ACCESS_ONLY). Check that the app sends its client secret.',
+        {
+          sellerId: outcome.sellerId,
+          region: outcome.region,
+        },
+      );
+    } else {
+      logger.info('Seller authorized', { sellerId: outcome.sellerId, region: outcome.region });
+    }
+    return htmlPage(
+      200,
+      'Your Amazon seller account is connected',
+      `Seller ${outcome.sellerId} (${outcome.region}) has authorized this application. You can close this page.`,
+    );
+  } catch (error) {
+    return errorToResponse(error, logger, 'callback');
+  }
+}
+
+/** The seller declined on the consent page. The state is spent so the link can't be used again. */
+async function handleDenial(state: string, error: string): Promise<APIGatewayProxyResult> {
+  const consumed = await deps.states.consume(state);
+  if (!consumed.ok) throw new InvalidStateError(consumed.reason);
+  logger.info('Seller declined authorization', { region: consumed.state.region, error });
+  const message =
+    error === 'access_denied'
+      ? 'You declined to authorize this application, so nothing was stored. If that was a mistake, start again from the authorize link.'
+      : `Amazon reported "${error}", so nothing was stored. Please start the authorization again.`;
+  return htmlPage(403, 'Authorization was not granted', message);
+}
+
+export const handler = middy(handleCallback).use(injectLambdaContext(logger));

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AppCredentials,
+  type AppCredentialsProvider,
+  usableClientSecrets,
+} from '../shared/app-credentials';
+import { type BackoffOptions, isRetryableAwsError, retryWithBackoff } from '../shared/backoff';
+import { type Clock, toEpochSeconds } from '../shared/clock';
+import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
+import type { Region } from '../shared/regions';
+import { computeRefreshSchedule } from '../shared/scheduling';
+import { sellerSecretName } from '../shared/secret-names';
+import type { SellerRepository } from '../shared/seller-repository';
+import { SellerStatus, TokenKind } from '../shared/seller-table';
+import type { TokenStore } from '../shared/token-store';
+import type { StateStore } from './state-store';
+
+/** The state was unknown, expired, already used, or bound to another region or seller. */
+export class InvalidStateError extends Error {
+  constructor(readonly reason: 'unknown' | 'expired' | 'other-region' | 'other-seller') {
+    super(`The authorization state is ${reason}.`);
+    this.name = 'InvalidStateError';
+  }
+}
+
+/** LWA refused or failed the code exchange. The code is single use, so the seller must start again. */
+export class TokenExchangeError extends Error {
+  constructor(readonly lwaCode: string) {
+    super(`Login with Amazon could not exchange the authorization code (${lwaCode}).`);
+    this.name = 'TokenExchangeError';
+  }
+}
+
+export interface StartAuthorizationDeps {
+  readonly states: StateStore;
+  readonly appCredentials: AppCredentialsProvider;
+}
+
+/** `/authorize`: a fresh single-use state bound to the region, and the Seller Central consent URL. */
+export async function startAuthorization(
+  deps: StartAuthorizationDeps,
+  input: { region: Region; sellerCentralUrl: string },
+): Promise<string> {
+  // Credentials first: a misconfigured app must not leave unused states behind.
+  const credentials = await deps.appCredentials.get();
+  const state = await deps.states.create({ region: input.region });
+  const consent = new URL('/apps/authorize/consent', input.sellerCentralUrl);
+  consent.searchParams.set('application_id', credentials.applicationId);
+  consent.searchParams.set('state', state);
+  if (credentials.draft) consent.searchParams.set('version', 'beta');
+  return consent.toString();
+}
+
+/** `/login`: Seller Central started the flow; send the seller back to it with our state. */
+export async function startLogin(
+  deps: StartAuthorizationDeps,
+  input: {
+    amazonCallbackUri: URL;
+    region: Region;
+    amazonState: string;
+    sellerId?: string;
+    redirectUri: string;
+  },
+): Promise<string> {
+  const credentials = await deps.appCredentials.get();
+  const state = await deps.states.create({ region: input.region, sellerId: input.sellerId });
+  const target = new URL(input.amazonCallbackUri.toString());
+  target.searchParams.set('redirect_uri', input.redirectUri);
+  target.searchParams.set('amazon_state', input.amazonState);
+  target.searchParams.set('state', state);
+  if (credentials.draft) target.searchParams.set('version', 'beta');
+  return target.toString();
+}
+
+export interface CompleteAuthorizationDeps extends StartAuthorizationDeps {
+  readonly lwa: LwaClient;
+  readonly tokens: TokenStore;
+  readonly sellers: SellerRepository;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly retry: BackoffOptions;
+  readonly config: {
+    readonly tokenSecretPrefix: string;
+    readonly lwaEndpoints: Readonly<Record<Region, string>>;
+    readonly kmsKeyId: string;
+    readonly leadSeconds: number;
+    readonly spreadSeconds: number;
+  };
+}
+
+export interface CompleteAuthorizationInput {
+  readonly state: string;
+  readonly sellerId: string;
+  readonly code: string;
+  readonly redirectUri: string;
+  /** Present when the callback URL itself names a region; it must agree with the state's. */
+  readonly regionHint?: Region;
+}
+
+export interface AuthorizationOutcome {
+  readonly sellerId: string;
+  readonly region: Region;
+  readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
+  readonly secretName: string;
+}
+
+/**
+ * `/callback`: consume the state, exchange the code once, then write the secret and only then
+ * the table item, so the index never points at tokens that were not stored.
+ */
+export async function completeAuthorization(
+  deps: CompleteAuthorizationDeps,
+  input: CompleteAuthorizationInput,
+): Promise<AuthorizationOutcome> {
+  const credentials = await deps.appCredentials.get();
+  const consumed = await deps.states.consume(input.state);
+  if (!consumed.ok) throw new InvalidStateError(consumed.reason);
+  const { region } = consumed.state;
+  if (input.regionHint && input.regionHint !== region) throw new InvalidStateError('other-region');
+  if (consumed.state.sellerId && consumed.state.sellerId !== input.sellerId)
+    throw new InvalidStateError('other-seller');
+
+  const issuedAtMs = deps.clock();
+  const tokens = await exchangeCode(deps, credentials, region, input);
+
+  const secretName = sellerSecretName(deps.config.tokenSecretPrefix, region, input.sellerId);
+  const schedule = computeRefreshSchedule({
+    issuedAtMs,
+    expiresInSeconds: tokens.expiresIn,
+    leadSeconds: deps.config.leadSeconds,
+    spreadSeconds: deps.config.spreadSeconds,
+    random: deps.random,
+  });
+  const nowIso = new Date(issuedAtMs).toISOString();
+  await deps.tokens.write({
+    secretName,
+    clientRequestToken: randomUUID(),
+    kmsKeyId: deps.config.kmsKeyId,
+    tags: { sellerId: input.sellerId, region },
+    value: {
+      sellerId: input.sellerId,
+      region,
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
+      refreshToken: tokens.refreshToken,
+      tokenType: tokens.tokenType,
+      updatedAt: nowIso,
+    },
+  });
+
+  const status = tokens.refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
+  await retryWithBackoff(
+    () =>
+      deps.sellers.recordAuthorization({
+        sellerId: input.sellerId,
+        region,
+        kind: TokenKind.Seller,
+        secretName,
+        status,
+        accessTokenExpiresAt: schedule.accessTokenExpiresAt,
+        nextRefreshAt: status === SellerStatus.Active ? schedule.nextRefreshAt : undefined,
+        nowSeconds: toEpochSeconds(issuedAtMs),
+      }),
+    isRetryableAwsError,
+    deps.retry,
+  );
+  return { sellerId: input.sellerId, region, status, secretName };
+}
+
+/**
+ * One exchange per usable client secret, and a second only when LWA rejected the client itself:
+ * during a client-secret rotation the previous secret may still be the one LWA accepts. Any other
+ * failure ends the flow, because a code is single use and must not be retried blindly.
+ */
+async function exchangeCode(
+  deps: CompleteAuthorizationDeps,
+  credentials: AppCredentials,
+  region: Region,
+  input: CompleteAuthorizationInput,
+): Promise<LwaTokenResponse> {
+  let lastError: unknown;
+  for (const clientSecret of usableClientSecrets(credentials, deps.clock())) {
+    try {
+      return await deps.lwa.exchangeAuthorizationCode(deps.config.lwaEndpoints[region], {
+        code: input.code,
+        redirectUri: input.redirectUri,
+        clientId: credentials.clientId,
+        clientSecret,
+      });
+    } catch (error) {
+      lastError = error;
+      if (!(error instanceof LwaError) || error.code !== 'invalid_client') break;
+    }
+  }
+  throw new TokenExchangeError(lastError instanceof LwaError ? lastError.code : 'unexpected_error');
+}

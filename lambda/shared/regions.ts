@@ -1,0 +1,51 @@
+/** The three SP-API / LWA regions. Secret names, table keys and endpoints are all keyed by these. */
+export const REGIONS = ['NA', 'EU', 'FE'] as const;
+export type Region = (typeof REGIONS)[number];
+
+export function isRegion(value: unknown): value is Region {
+  return typeof value === 'string' && (REGIONS as readonly string[]).includes(value);
+}
+
+/** Base URLs of Amazon's LWA hosts, per DESIGN.md. `/auth/o2/token` and `/auth/o2/create/codepair` are appended. */
+export const DEFAULT_LWA_ENDPOINTS: Readonly<Record<Region, string>> = {
+  NA: 'https://api.amazon.com',
+  EU: 'https://api.amazon.co.uk',
+  FE: 'https://api.amazon.co.jp',
+};
+
+/** Seller Central hosts that serve the consent page the `/authorize` route sends a seller to. */
+export const DEFAULT_SELLER_CENTRAL_URLS: Readonly<Record<Region, string>> = {
+  NA: 'https://sellercentral.amazon.com',
+  EU: 'https://sellercentral-europe.amazon.com',
+  FE: 'https://sellercentral.amazon.co.jp',
+};
+
+/**
+ * Seller Central hosts that may start the `/login` flow, mapped to the region their sellers
+ * authorize in. `/login` redirects only to these hosts, so it can't be used as an open redirect.
+ */
+export const DEFAULT_LOGIN_HOSTS: Readonly<Record<string, Region>> = {
+  'sellercentral.amazon.com': 'NA',
+  'sellercentral.amazon.ca': 'NA',
+  'sellercentral.amazon.com.mx': 'NA',
+  'sellercentral.amazon.com.br': 'NA',
+  'sellercentral-europe.amazon.com': 'EU',
+  'sellercentral.amazon.co.uk': 'EU',
+  'sellercentral.amazon.de': 'EU',
+  'sellercentral.amazon.fr': 'EU',
+  'sellercentral.amazon.it': 'EU',
+  'sellercentral.amazon.es': 'EU',
+  'sellercentral.amazon.nl': 'EU',
+  'sellercentral.amazon.se': 'EU',
+  'sellercentral.amazon.pl': 'EU',
+  'sellercentral.amazon.com.be': 'EU',
+  'sellercentral.amazon.com.tr': 'EU',
+  'sellercentral.amazon.ae': 'EU',
+  'sellercentral.amazon.sa': 'EU',
+  'sellercentral.amazon.eg': 'EU',
+  'sellercentral.amazon.in': 'EU',
+  'sellercentral.amazon.co.za': 'EU',
+  'sellercentral.amazon.co.jp': 'FE',
+  'sellercentral.amazon.com.au': 'FE',
+  'sellercentral.amazon.sg': 'FE',
+};

@@ -1,0 +1,37 @@
+/** Vocabulary of the sellers table (DESIGN.md, "Sellers table"). */
+
+export const BY_REGION_INDEX = 'byRegion';
+
+export const SellerStatus = {
+  Active: 'ACTIVE',
+  /** Transient refresh failures; still retried. */
+  Degraded: 'DEGRADED',
+  /** LWA answered invalid_grant; not refreshed until the seller authorizes again. */
+  ReauthRequired: 'REAUTH_REQUIRED',
+  /** LWA returned no refresh token; the access token is served until it expires. */
+  AccessOnly: 'ACCESS_ONLY',
+} as const;
+export type SellerStatus = (typeof SellerStatus)[keyof typeof SellerStatus];
+
+/** Tells apart the kinds of token the table indexes; sellers are the default. */
+export const TokenKind = { Seller: 'seller', Grantless: 'grantless', Device: 'device' } as const;
+export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
+
+/** The item as stored. Numeric timestamps are epoch seconds. */
+export interface SellerItem {
+  readonly sellerId: string;
+  readonly region: string;
+  readonly kind?: TokenKind;
+  readonly status: SellerStatus;
+  readonly secretName: string;
+  readonly accessTokenExpiresAt?: number;
+  readonly nextRefreshAt?: number;
+  readonly lastRefreshedAt?: number;
+  readonly failureCount?: number;
+  readonly lastError?: string;
+  readonly authorizedAt?: number;
+  readonly updatedAt?: number;
+  /** Single-flight refresh lease: the holder's id and when the lease lapses (epoch seconds). */
+  readonly leaseOwner?: string;
+  readonly leaseExpiresAt?: number;
+}

@@ -1,0 +1,94 @@
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { type BackoffOptions, isRetryableAwsError, retryWithBackoff } from './backoff';
+import { parseTokenSecret, serializeTokenSecret, type TokenSecretValue } from './token-secret';
+
+export interface WriteTokenSecretInput {
+  readonly secretName: string;
+  readonly value: TokenSecretValue;
+  /**
+   * Idempotency token, generated before LWA is called. Every retry reuses it, so a write whose
+   * answer was lost is not stored twice and AWSPREVIOUS keeps holding the previous refresh token.
+   */
+  readonly clientRequestToken: string;
+  /** The customer-managed key new secrets are encrypted with. */
+  readonly kmsKeyId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads and writes token secrets. Writes go to an existing secret as a new AWSCURRENT version
+ * (PutSecretValue moves the old one to AWSPREVIOUS); the first write for a seller creates it.
+ */
+export class TokenStore {
+  constructor(
+    private readonly secretsManager: SecretsManagerClient,
+    private readonly retry: BackoffOptions,
+  ) {}
+
+  async read(secretName: string): Promise<TokenSecretValue | undefined> {
+    try {
+      const output = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
+      return parseTokenSecret(secretName, output.SecretString);
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Returns the number of attempts it took, which callers report as a retry metric. */
+  async write(input: WriteTokenSecretInput): Promise<{ attempts: number }> {
+    let attempts = 0;
+    await retryWithBackoff(
+      async () => {
+        attempts++;
+        await this.putOrCreate(input);
+      },
+      isRetryableAwsError,
+      this.retry,
+    );
+    return { attempts };
+  }
+
+  private async putOrCreate(input: WriteTokenSecretInput): Promise<void> {
+    const secretString = serializeTokenSecret(input.value);
+    try {
+      await this.put(input, secretString);
+      return;
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+    }
+    try {
+      await this.secretsManager.send(
+        new CreateSecretCommand({
+          Name: input.secretName,
+          SecretString: secretString,
+          ClientRequestToken: input.clientRequestToken,
+          KmsKeyId: input.kmsKeyId,
+          Description: 'LWA tokens managed by lwa-token-service; read with the token client.',
+          Tags: Object.entries(input.tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    } catch (error) {
+      // Another writer created it between our two calls: write a version on top of theirs.
+      if (!(error instanceof ResourceExistsException)) throw error;
+      await this.put(input, secretString);
+    }
+  }
+
+  private async put(input: WriteTokenSecretInput, secretString: string): Promise<void> {
+    await this.secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: input.secretName,
+        SecretString: secretString,
+        ClientRequestToken: input.clientRequestToken,
+      }),
+    );
+  }
+}
