@@ -1,0 +1,164 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Region } from '../shared/regions';
+import { BY_REGION_INDEX, type SellerItem, SellerStatus } from '../shared/seller-table';
+
+export interface DueItem {
+  readonly sellerId: string;
+  readonly region: Region;
+  readonly nextRefreshAt: number;
+}
+
+/** The lease-aware writes of the refresher. Every write after the lease is conditional on holding it. */
+export class RefreshRepository {
+  constructor(
+    private readonly documentClient: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly pageSize = 100,
+  ) {}
+
+  /**
+   * Items due in one region, oldest first, page by page from the sparse `byRegion` index
+   * (items without `nextRefreshAt` are not in it at all). Never a scan.
+   */
+  async *dueItems(region: Region, nowSeconds: number): AsyncGenerator<DueItem> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documentClient.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_REGION_INDEX,
+          KeyConditionExpression: '#region = :region AND nextRefreshAt <= :now',
+          ExpressionAttributeNames: { '#region': 'region' },
+          ExpressionAttributeValues: { ':region': region, ':now': nowSeconds },
+          Limit: this.pageSize,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.sellerId === 'string' && typeof item.nextRefreshAt === 'number') {
+          yield { sellerId: item.sellerId, region, nextRefreshAt: item.nextRefreshAt };
+        }
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+
+  /**
+   * Takes the single-flight lease. It succeeds only if the item is still due and refreshable and
+   * no live lease exists, so a duplicate invocation working from a stale index page gets nothing.
+   */
+  async acquireLease(
+    key: DueItem,
+    owner: string,
+    nowSeconds: number,
+    leaseSeconds: number,
+  ): Promise<SellerItem | undefined> {
+    try {
+      const output = await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { sellerId: key.sellerId, region: key.region },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :until',
+          ConditionExpression:
+            'attribute_exists(sellerId) AND nextRefreshAt <= :now AND #status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':owner': owner,
+            ':until': nowSeconds + leaseSeconds,
+            ':now': nowSeconds,
+            ':active': SellerStatus.Active,
+            ':degraded': SellerStatus.Degraded,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return output.Attributes as SellerItem | undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** After a stored refresh (or after finding one already done): back to ACTIVE, next refresh scheduled. */
+  recordRefreshed(
+    key: DueItem,
+    owner: string,
+    update: { accessTokenExpiresAt: number; nextRefreshAt: number; nowSeconds: number; refreshed: boolean },
+  ): Promise<boolean> {
+    return this.conditionalUpdate(key, owner, {
+      set: {
+        '#status': SellerStatus.Active,
+        accessTokenExpiresAt: update.accessTokenExpiresAt,
+        nextRefreshAt: update.nextRefreshAt,
+        updatedAt: update.nowSeconds,
+        failureCount: 0,
+        ...(update.refreshed ? { lastRefreshedAt: update.nowSeconds } : {}),
+      },
+      remove: ['lastError'],
+    });
+  }
+
+  /** invalid_grant: out of the schedule until the seller authorizes again. */
+  recordReauthRequired(key: DueItem, owner: string, nowSeconds: number, errorCode: string): Promise<boolean> {
+    return this.conditionalUpdate(key, owner, {
+      set: { '#status': SellerStatus.ReauthRequired, lastError: errorCode, updatedAt: nowSeconds },
+      remove: ['nextRefreshAt'],
+    });
+  }
+
+  /** Transient failure: still scheduled, with a backoff. */
+  recordDegraded(
+    key: DueItem,
+    owner: string,
+    update: { nowSeconds: number; nextRefreshAt: number; errorCode: string; failureCount: number },
+  ): Promise<boolean> {
+    return this.conditionalUpdate(key, owner, {
+      set: {
+        '#status': SellerStatus.Degraded,
+        lastError: update.errorCode,
+        failureCount: update.failureCount,
+        nextRefreshAt: update.nextRefreshAt,
+        updatedAt: update.nowSeconds,
+      },
+      remove: [],
+    });
+  }
+
+  /** Gives the lease back untouched, e.g. when the run stops for an app-level fault. */
+  releaseLease(key: DueItem, owner: string): Promise<boolean> {
+    return this.conditionalUpdate(key, owner, { set: {}, remove: [] });
+  }
+
+  private async conditionalUpdate(
+    key: DueItem,
+    owner: string,
+    change: { set: Record<string, unknown>; remove: string[] },
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':owner': owner };
+    const sets = Object.entries(change.set).map(([attribute, value], i) => {
+      if (attribute.startsWith('#')) names[attribute] = attribute.slice(1);
+      values[`:v${i}`] = value;
+      return `${attribute} = :v${i}`;
+    });
+    const removes = [...change.remove, 'leaseOwner', 'leaseExpiresAt'];
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { sellerId: key.sellerId, region: key.region },
+          UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
+          // A worker whose lease was taken over must not overwrite what the new holder wrote.
+          ConditionExpression: 'leaseOwner = :owner',
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type AppCredentialsProvider, usableClientSecrets } from '../shared/app-credentials';
+import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
+import { type Clock, toEpochSeconds } from '../shared/clock';
+import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
+import type { Region } from '../shared/regions';
+import { computeRefreshSchedule } from '../shared/scheduling';
+import type { SellerItem } from '../shared/seller-table';
+import type { TokenSecretValue } from '../shared/token-secret';
+import type { TokenStore } from '../shared/token-store';
+import type { RateLimiter, Semaphore } from './pacing';
+import type { DueItem, RefreshRepository } from './refresh-repository';
+
+export interface RefreshConfig {
+  readonly regions: readonly Region[];
+  readonly lwaEndpoints: Readonly<Record<Region, string>>;
+  readonly kmsKeyId: string;
+  readonly leadSeconds: number;
+  readonly spreadSeconds: number;
+  readonly concurrency: number;
+  readonly leaseSeconds: number;
+  /** Attempts per LWA refresh within one run before the seller is marked DEGRADED. */
+  readonly lwaMaxAttempts: number;
+}
+
+/** The run logs through Powertools' structured logger: outcome, seller and error code, never a token. */
+export type RefreshLog = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+export interface RefreshDeps {
+  readonly repository: RefreshRepository;
+  readonly tokens: TokenStore;
+  readonly lwa: LwaClient;
+  readonly appCredentials: AppCredentialsProvider;
+  readonly secretWrites: RateLimiter;
+  readonly lwaCalls: Semaphore;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  readonly random: () => number;
+  /** Backoff for retrying a transient LWA failure inside one run. */
+  readonly lwaRetry: Pick<BackoffOptions, 'baseDelayMs' | 'maxDelayMs'>;
+  readonly log: RefreshLog;
+  /** Called when a seller needs to authorize again, e.g. to publish an event. */
+  readonly onReauthRequired?: (seller: { sellerId: string; region: Region }) => Promise<void>;
+  readonly config: RefreshConfig;
+}
+
+export type SellerOutcome =
+  | 'refreshed'
+  | 'already-fresh'
+  | 'not-leased'
+  | 'reauth-required'
+  | 'degraded'
+  | 'app-fault'
+  | 'lease-lost';
+
+export interface RefreshRunSummary {
+  due: number;
+  refreshed: number;
+  alreadyFresh: number;
+  notLeased: number;
+  reauthRequired: number;
+  degraded: number;
+  leaseLost: number;
+  rotationsStored: number;
+  unpersistedRotations: number;
+  secretWriteRetries: number;
+  /** Set once when LWA rejected the app's own credentials; the run stopped early. */
+  appFault?: string;
+  /** True when the run stopped taking work because its time budget ran out. */
+  budgetExhausted: boolean;
+}
+
+/** LWA rejected the app itself (invalid_client / unauthorized_client): stop the whole run. */
+class AppFault extends Error {
+  constructor(readonly code: string) {
+    super(`Login with Amazon rejected the app's credentials (${code}).`);
+    this.name = 'AppFault';
+  }
+}
+
+/**
+ * One refresh run: pull due items region by region (interleaved, so one region's backlog
+ * can't starve another), refresh each under a lease with bounded concurrency, and stop taking
+ * new work at `deadlineMs`. Whatever is left stays due for the next run.
+ */
+export async function runRefresh(
+  deps: RefreshDeps,
+  options: { deadlineMs: number; owner?: string },
+): Promise<RefreshRunSummary> {
+  const owner = options.owner ?? randomUUID();
+  const summary: RefreshRunSummary = {
+    due: 0,
+    refreshed: 0,
+    alreadyFresh: 0,
+    notLeased: 0,
+    reauthRequired: 0,
+    degraded: 0,
+    leaseLost: 0,
+    rotationsStored: 0,
+    unpersistedRotations: 0,
+    secretWriteRetries: 0,
+    budgetExhausted: false,
+  };
+  const queue = interleave(
+    deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),
+  );
+  let stop = false;
+
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      if (deps.clock() >= options.deadlineMs) {
+        summary.budgetExhausted = true;
+        return;
+      }
+      const next = await queue.next();
+      if (next.done || stop) return;
+      summary.due++;
+      try {
+        const outcome = await refreshOne(deps, next.value, owner, summary);
+        count(summary, outcome);
+      } catch (error) {
+        if (error instanceof AppFault) {
+          if (!summary.appFault) {
+            summary.appFault = error.code;
+            deps.log.error(
+              'LWA rejected the app credentials; stopping this run. Check the app credentials secret.',
+              {
+                lwaError: error.code,
+              },
+            );
+          }
+          stop = true;
+          return;
+        }
+        // Isolation: an unexpected failure for one seller is logged and the run goes on.
+        summary.degraded++;
+        deps.log.error('Unexpected refresh failure', {
+          sellerId: next.value.sellerId,
+          region: next.value.region,
+          error: errorName(error),
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: deps.config.concurrency }, worker));
+  return summary;
+}
+
+function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
+  if (outcome === 'refreshed') summary.refreshed++;
+  else if (outcome === 'already-fresh') summary.alreadyFresh++;
+  else if (outcome === 'not-leased') summary.notLeased++;
+  else if (outcome === 'reauth-required') summary.reauthRequired++;
+  else if (outcome === 'degraded') summary.degraded++;
+  else if (outcome === 'lease-lost') summary.leaseLost++;
+}
+
+/** Refreshes one seller under its lease. Exported for focused tests. */
+export async function refreshOne(
+  deps: RefreshDeps,
+  due: DueItem,
+  owner: string,
+  summary: RefreshRunSummary,
+): Promise<SellerOutcome> {
+  const { config } = deps;
+  const item = await deps.repository.acquireLease(
+    due,
+    owner,
+    toEpochSeconds(deps.clock()),
+    config.leaseSeconds,
+  );
+  if (!item) return 'not-leased';
+  const ids = { sellerId: due.sellerId, region: due.region };
+
+  let stored: TokenSecretValue | undefined;
+  try {
+    stored = await deps.tokens.read(item.secretName);
+  } catch (error) {
+    return degrade(
+      deps,
+      due,
+      owner,
+      item,
+      errorName(error) === 'MalformedTokenSecretError' ? 'secret_malformed' : 'secret_read_failed',
+    );
+  }
+  if (!stored?.refreshToken) {
+    const reason = stored ? 'no_refresh_token' : 'secret_missing';
+    deps.log.warn('Token secret cannot be refreshed; the seller must authorize again', { ...ids, reason });
+    return markReauth(deps, due, owner, reason);
+  }
+
+  // Another worker may have refreshed between our index read and our lease (invariant 2).
+  const storedExpiry = toEpochSeconds(Date.parse(stored.accessTokenExpiresAt));
+  const now = toEpochSeconds(deps.clock());
+  if (storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
+    const nextRefreshAt = storedExpiry - config.leadSeconds;
+    const kept = await deps.repository.recordRefreshed(due, owner, {
+      accessTokenExpiresAt: storedExpiry,
+      nextRefreshAt,
+      nowSeconds: now,
+      refreshed: false,
+    });
+    return kept ? 'already-fresh' : 'lease-lost';
+  }
+
+  // Generated before LWA is called, so every write retry is the same idempotent request.
+  const clientRequestToken = randomUUID();
+  const issuedAtMs = deps.clock();
+  let response: LwaTokenResponse;
+  try {
+    response = await callLwa(deps, due.region, stored.refreshToken);
+  } catch (error) {
+    if (error instanceof AppFault) {
+      await deps.repository.releaseLease(due, owner);
+      throw error;
+    }
+    const code = error instanceof LwaError ? error.code : 'unexpected_error';
+    if (error instanceof LwaError && error.kind === 'invalid_grant') {
+      deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
+      return markReauth(deps, due, owner, code);
+    }
+    deps.log.warn('Refresh failed; will retry later', {
+      ...ids,
+      lwaError: code,
+      failureCount: (item.failureCount ?? 0) + 1,
+    });
+    return degrade(deps, due, owner, item, code);
+  }
+
+  const schedule = computeRefreshSchedule({
+    issuedAtMs,
+    expiresInSeconds: response.expiresIn,
+    leadSeconds: config.leadSeconds,
+    spreadSeconds: config.spreadSeconds,
+    random: deps.random,
+  });
+  // LWA may return no refresh token or the same one; then the stored one stays valid.
+  const rotated = response.refreshToken !== undefined && response.refreshToken !== stored.refreshToken;
+  const value: TokenSecretValue = {
+    ...stored,
+    accessToken: response.accessToken,
+    accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
+    refreshToken: rotated ? response.refreshToken : stored.refreshToken,
+    tokenType: response.tokenType,
+    updatedAt: new Date(issuedAtMs).toISOString(),
+  };
+  try {
+    await deps.secretWrites.acquire();
+    const { attempts } = await deps.tokens.write({
+      secretName: item.secretName,
+      value,
+      clientRequestToken,
+      kmsKeyId: config.kmsKeyId,
+      tags: { sellerId: due.sellerId, region: due.region },
+    });
+    summary.secretWriteRetries += attempts - 1;
+  } catch (error) {
+    if (rotated) {
+      summary.unpersistedRotations++;
+      deps.log.error(
+        'Unpersisted rotation: LWA rotated the refresh token but the secret write failed after every retry',
+        {
+          ...ids,
+          error: errorName(error),
+        },
+      );
+    }
+    return degrade(deps, due, owner, item, 'secret_write_failed');
+  }
+  if (rotated) summary.rotationsStored++;
+
+  const recorded = await deps.repository.recordRefreshed(due, owner, {
+    accessTokenExpiresAt: schedule.accessTokenExpiresAt,
+    nextRefreshAt: schedule.nextRefreshAt,
+    nowSeconds: toEpochSeconds(deps.clock()),
+    refreshed: true,
+  });
+  if (!recorded) {
+    deps.log.warn(
+      'Lease was taken over before the item update; the token is stored, the item was left to the new holder',
+      ids,
+    );
+    return 'lease-lost';
+  }
+  return 'refreshed';
+}
+
+/**
+ * Calls LWA with bounded retries for transient failures (honouring Retry-After). When LWA
+ * rejects the client, the previous client secret is tried during a rotation before giving up.
+ */
+async function callLwa(deps: RefreshDeps, region: Region, refreshToken: string): Promise<LwaTokenResponse> {
+  const credentials = await deps.appCredentials.get();
+  const secrets = usableClientSecrets(credentials, deps.clock());
+  for (const [index, clientSecret] of secrets.entries()) {
+    try {
+      return await retryWithBackoff(
+        () =>
+          deps.lwaCalls.use(() =>
+            deps.lwa.refreshAccessToken(deps.config.lwaEndpoints[region], {
+              clientId: credentials.clientId,
+              clientSecret,
+              refreshToken,
+            }),
+          ),
+        (error) => error instanceof LwaError && error.kind === 'transient',
+        {
+          maxAttempts: deps.config.lwaMaxAttempts,
+          ...deps.lwaRetry,
+          sleep: deps.sleep,
+          random: deps.random,
+          minDelayMs: (error) =>
+            error instanceof LwaError && error.retryAfterSeconds !== undefined
+              ? Math.min(error.retryAfterSeconds * 1000, deps.lwaRetry.maxDelayMs)
+              : undefined,
+        },
+      );
+    } catch (error) {
+      if (error instanceof LwaError && error.kind === 'app') {
+        if (index + 1 < secrets.length) continue;
+        deps.appCredentials.invalidate();
+        throw new AppFault(error.code);
+      }
+      throw error;
+    }
+  }
+  throw new AppFault('no_client_secret');
+}
+
+async function markReauth(
+  deps: RefreshDeps,
+  due: DueItem,
+  owner: string,
+  code: string,
+): Promise<SellerOutcome> {
+  const marked = await deps.repository.recordReauthRequired(due, owner, toEpochSeconds(deps.clock()), code);
+  if (!marked) return 'lease-lost';
+  await deps.onReauthRequired?.({ sellerId: due.sellerId, region: due.region });
+  return 'reauth-required';
+}
+
+/** Retry no sooner than a growing backoff, and never later than shortly before the token expires. */
+export function degradedNextRefreshAt(input: {
+  nowSeconds: number;
+  failureCount: number;
+  accessTokenExpiresAt?: number;
+  random: () => number;
+}): number {
+  const backoff =
+    60 + fullJitterDelay(input.failureCount, { baseDelayMs: 60, maxDelayMs: 900, random: input.random });
+  const latest = (input.accessTokenExpiresAt ?? Number.POSITIVE_INFINITY) - 120;
+  return Math.max(input.nowSeconds + 30, Math.min(input.nowSeconds + backoff, latest));
+}
+
+async function degrade(
+  deps: RefreshDeps,
+  due: DueItem,
+  owner: string,
+  item: SellerItem,
+  code: string,
+): Promise<SellerOutcome> {
+  const nowSeconds = toEpochSeconds(deps.clock());
+  const failureCount = (item.failureCount ?? 0) + 1;
+  const marked = await deps.repository.recordDegraded(due, owner, {
+    nowSeconds,
+    failureCount,
+    errorCode: code,
+    nextRefreshAt: degradedNextRefreshAt({
+      nowSeconds,
+      failureCount,
+      accessTokenExpiresAt: item.accessTokenExpiresAt,
+      random: deps.random,
+    }),
+  });
+  return marked ? 'degraded' : 'lease-lost';
+}
+
+/** Round-robin over several async iterators until all are exhausted. */
+async function* interleave<T>(sources: AsyncIterator<T>[]): AsyncGenerator<T> {
+  const active = [...sources];
+  while (active.length > 0) {
+    for (let i = 0; i < active.length; ) {
+      const source = active[i] as AsyncIterator<T>;
+      const next = await source.next();
+      if (next.done) {
+        active.splice(i, 1);
+      } else {
+        yield next.value;
+        i++;
+      }
+    }
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'UnknownError';
+}
