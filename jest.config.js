@@ -2,7 +2,19 @@
 const transform = {
   // Type-checking is done once by `tsc --noEmit`; jest only needs to strip types.
   '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  // @middy/core ships only as an ES module, which jest on Node 20 cannot require; it is
+  // transpiled to CommonJS here so tests run the real middy-wrapped handlers.
+  '^.+/node_modules/@middy/.+\\.js$': [
+    'ts-jest',
+    {
+      isolatedModules: true,
+      diagnostics: false,
+      tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' },
+    },
+  ],
 };
+// Everything in node_modules is loaded as is, except middy (see above).
+const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
 
 module.exports = {
   projects: [
@@ -10,18 +22,21 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'stack',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/stack/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',

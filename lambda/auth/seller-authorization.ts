@@ -192,5 +192,8 @@ async function exchangeCode(
       if (!(error instanceof LwaError) || error.code !== 'invalid_client') break;
     }
   }
-  throw new TokenExchangeError(lastError instanceof LwaError ? lastError.code : 'unexpected_error');
+  const code = lastError instanceof LwaError ? lastError.code : 'unexpected_error';
+  // After the operator fixes the client secret, the next callback must read it again.
+  if (code === 'invalid_client') deps.appCredentials.invalidate();
+  throw new TokenExchangeError(code);
 }

@@ -1,43 +1,18 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { AppCredentialsProvider } from '../shared/app-credentials';
-import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
-import { realSleep } from '../shared/backoff';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
-import { LwaClient } from '../shared/lwa-client';
-import { TokenStore } from '../shared/token-store';
 import { loadRefreshConfig } from './config';
-import { RateLimiter, Semaphore } from './pacing';
-import { reauthEventPublisher } from './reauth-events';
-import { RefreshRepository } from './refresh-repository';
-import { type RefreshDeps, type RefreshRunSummary, runRefresh } from './refresher';
+import { type RefreshRunSummary, runRefresh } from './refresher';
+import { createRefreshDeps } from './wiring';
 
 const config = loadRefreshConfig();
 const logger = createLogger();
 const metrics = new Metrics({ namespace: 'LwaTokenService', serviceName: 'refresher' });
-const secretsManager = createSecretsManagerClient();
-const deps: RefreshDeps = {
-  repository: new RefreshRepository(createDocumentClient(), config.sellerTableName),
-  tokens: new TokenStore(secretsManager, { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random }),
-  lwa: new LwaClient({ timeoutMs: 10_000 }),
-  appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, systemClock),
-  secretWrites: new RateLimiter(config.secretsWritesPerSecond, systemClock, realSleep),
-  lwaCalls: new Semaphore(config.lwaMaxConcurrency),
-  clock: systemClock,
-  sleep: realSleep,
-  random: Math.random,
-  lwaRetry: { baseDelayMs: 250, maxDelayMs: 5_000 },
-  log: logger,
-  onReauthRequired: config.eventBusName
-    ? reauthEventPublisher(new EventBridgeClient({}), config.eventBusName)
-    : undefined,
-  config,
-};
+const deps = createRefreshDeps(config, { log: logger });
 
 /**
  * Invoked by EventBridge Scheduler. The event carries nothing we need; duplicates and overlaps
@@ -47,17 +22,22 @@ export async function handleRefresh(
   _event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<RefreshRunSummary> {
-  const now = systemClock();
-  const deadlineMs =
-    now +
-    Math.min(
-      config.runBudgetSeconds * 1000,
-      context.getRemainingTimeInMillis() - config.stopBeforeTimeoutSeconds * 1000,
-    );
+  const deadlineMs = refreshDeadline(systemClock(), context.getRemainingTimeInMillis(), config);
   const summary = await runRefresh(deps, { deadlineMs });
   publish(summary);
   logger.info('Refresh run finished', { ...summary });
   return summary;
+}
+
+/** Stop taking work after the run budget, and always well before the Lambda timeout. */
+export function refreshDeadline(
+  nowMs: number,
+  remainingMs: number,
+  limits: { runBudgetSeconds: number; stopBeforeTimeoutSeconds: number },
+): number {
+  return (
+    nowMs + Math.min(limits.runBudgetSeconds * 1000, remainingMs - limits.stopBeforeTimeoutSeconds * 1000)
+  );
 }
 
 function publish(summary: RefreshRunSummary): void {

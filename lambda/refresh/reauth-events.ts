@@ -10,7 +10,7 @@ export const REAUTH_REQUIRED_DETAIL_TYPE = 'Seller reauthorization required';
  */
 export function reauthEventPublisher(client: EventBridgeClient, eventBusName: string) {
   return async (seller: { sellerId: string; region: Region }): Promise<void> => {
-    await client.send(
+    const output = await client.send(
       new PutEventsCommand({
         Entries: [
           {
@@ -26,5 +26,11 @@ export function reauthEventPublisher(client: EventBridgeClient, eventBusName: st
         ],
       }),
     );
+    // PutEvents answers 200 even when an entry was rejected; only FailedEntryCount tells.
+    if (output.FailedEntryCount) {
+      throw new Error(
+        `EventBridge rejected the reauthorization event (${output.Entries?.[0]?.ErrorCode ?? 'unknown'})`,
+      );
+    }
   };
 }

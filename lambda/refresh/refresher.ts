@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type AppCredentialsProvider, usableClientSecrets } from '../shared/app-credentials';
+import {
+  type AppCredentials,
+  AppCredentialsError,
+  type AppCredentialsProvider,
+  usableClientSecrets,
+} from '../shared/app-credentials';
 import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
 import { type Clock, toEpochSeconds } from '../shared/clock';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
@@ -73,8 +78,11 @@ export interface RefreshRunSummary {
 
 /** LWA rejected the app itself (invalid_client / unauthorized_client): stop the whole run. */
 class AppFault extends Error {
-  constructor(readonly code: string) {
-    super(`Login with Amazon rejected the app's credentials (${code}).`);
+  constructor(
+    readonly code: string,
+    readonly detail?: string,
+  ) {
+    super(`The app's LWA credentials cannot be used (${code}).`);
     this.name = 'AppFault';
   }
 }
@@ -143,7 +151,11 @@ export async function runRefresh(
       }
     }
   };
-  await Promise.all(Array.from({ length: deps.config.concurrency }, worker));
+  // allSettled, not all: if one worker fails (a Query error, say), the others may be between
+  // LWA and PutSecretValue, and the run must not return before their tokens are stored.
+  const outcomes = await Promise.allSettled(Array.from({ length: deps.config.concurrency }, worker));
+  const failure = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failure) throw failure.reason;
   return summary;
 }
 
@@ -292,7 +304,14 @@ export async function refreshOne(
  * rejects the client, the previous client secret is tried during a rotation before giving up.
  */
 async function callLwa(deps: RefreshDeps, region: Region, refreshToken: string): Promise<LwaTokenResponse> {
-  const credentials = await deps.appCredentials.get();
+  let credentials: AppCredentials;
+  try {
+    credentials = await deps.appCredentials.get();
+  } catch (error) {
+    // Unreadable or placeholder credentials are the app's fault, not the seller's: no seller is marked.
+    if (error instanceof AppCredentialsError) throw new AppFault('app_credentials_unusable', error.message);
+    throw error;
+  }
   const secrets = usableClientSecrets(credentials, deps.clock());
   for (const [index, clientSecret] of secrets.entries()) {
     try {
@@ -337,7 +356,16 @@ async function markReauth(
 ): Promise<SellerOutcome> {
   const marked = await deps.repository.recordReauthRequired(due, owner, toEpochSeconds(deps.clock()), code);
   if (!marked) return 'lease-lost';
-  await deps.onReauthRequired?.({ sellerId: due.sellerId, region: due.region });
+  try {
+    await deps.onReauthRequired?.({ sellerId: due.sellerId, region: due.region });
+  } catch (error) {
+    // The seller is already marked; a lost notification must not change how it is counted.
+    deps.log.warn('Could not publish the reauthorization event', {
+      sellerId: due.sellerId,
+      region: due.region,
+      error: errorName(error),
+    });
+  }
   return 'reauth-required';
 }
 

@@ -47,7 +47,6 @@ const THROTTLING_NAMES = new Set([
   'RequestLimitExceeded',
   'ProvisionedThroughputExceededException',
   'RequestThrottledException',
-  'LimitExceededException',
 ]);
 
 /** Throttling, 5xx and network failures from an AWS SDK call; everything else is a real answer. */

@@ -80,6 +80,8 @@ export interface ClientCredentials {
 }
 
 export const TOKEN_PATH = '/auth/o2/token';
+/** LWA access tokens live an hour; anything beyond a day is treated as a day. */
+export const MAX_EXPIRES_IN_SECONDS = 86_400;
 export const CODE_PAIR_PATH = '/auth/o2/create/codepair';
 
 export class LwaClient {
@@ -177,13 +179,15 @@ export class LwaClient {
     ) {
       throw new LwaError({ code: 'malformed_response' });
     }
+    // A nonsensical lifetime must not break the write that stores a rotated refresh token.
+    const boundedExpiresIn = Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS);
     const refreshToken =
       typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined;
     return {
       accessToken,
       refreshToken,
       tokenType: typeof body.token_type === 'string' ? body.token_type : 'bearer',
-      expiresIn,
+      expiresIn: boundedExpiresIn,
     };
   }
 
@@ -200,8 +204,10 @@ export class LwaClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const timedOut =
-        error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      // By name, not `instanceof Error`: fetch rejects with a DOMException that may come from
+      // another realm (undici's, or the host's under jest), and then the instanceof check fails.
+      const name = (error as { name?: unknown } | null)?.name;
+      const timedOut = name === 'TimeoutError' || name === 'AbortError';
       throw new LwaError({ code: timedOut ? 'timeout' : 'network_error' });
     }
     let body: Record<string, unknown> = {};

@@ -1,0 +1,55 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AppCredentialsProvider } from '../shared/app-credentials';
+import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
+import { realSleep, type Sleep } from '../shared/backoff';
+import { type Clock, systemClock } from '../shared/clock';
+import { LwaClient } from '../shared/lwa-client';
+import { TokenStore } from '../shared/token-store';
+import type { RefreshHandlerConfig } from './config';
+import { RateLimiter, Semaphore } from './pacing';
+import { reauthEventPublisher } from './reauth-events';
+import { RefreshRepository } from './refresh-repository';
+import type { RefreshDeps, RefreshLog } from './refresher';
+
+export interface RefreshRuntime {
+  readonly log: RefreshLog;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  readonly secretsManager?: SecretsManagerClient;
+  readonly documentClient?: DynamoDBDocumentClient;
+  readonly lwaTimeoutMs?: number;
+}
+
+/**
+ * Builds the refresher's dependencies from its configuration. The handler calls it once per
+ * execution environment with the system clock; simulations call it with a simulated one.
+ */
+export function createRefreshDeps(config: RefreshHandlerConfig, runtime: RefreshRuntime): RefreshDeps {
+  const clock = runtime.clock ?? systemClock;
+  const sleep = runtime.sleep ?? realSleep;
+  const random = runtime.random ?? Math.random;
+  const secretsManager = runtime.secretsManager ?? createSecretsManagerClient();
+  return {
+    repository: new RefreshRepository(
+      runtime.documentClient ?? createDocumentClient(),
+      config.sellerTableName,
+    ),
+    tokens: new TokenStore(secretsManager, { ...DEFAULT_AWS_RETRY, sleep, random }),
+    lwa: new LwaClient({ timeoutMs: runtime.lwaTimeoutMs ?? 10_000 }),
+    appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, clock),
+    secretWrites: new RateLimiter(config.secretsWritesPerSecond, clock, sleep),
+    lwaCalls: new Semaphore(config.lwaMaxConcurrency),
+    clock,
+    sleep,
+    random,
+    lwaRetry: { baseDelayMs: 250, maxDelayMs: 5_000 },
+    log: runtime.log,
+    onReauthRequired: config.eventBusName
+      ? reauthEventPublisher(new EventBridgeClient({}), config.eventBusName)
+      : undefined,
+    config,
+  };
+}

@@ -1,0 +1,152 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import type { Node } from 'constructs';
+import type { LwaRegion } from './defaults';
+import type { LwaTokenServiceProps } from './lwa-token-service';
+
+/**
+ * Context keys the app reads (`cdk.json` or `-c key=value`). Values given on
+ * the command line arrive as strings, so numbers, lists and JSON are parsed.
+ */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'appSecretArn',
+  'appSecretKeyArn',
+  'tokenSecretPrefix',
+  'lwaEndpoints',
+  'refreshRegions',
+  'refreshSchedule',
+  'secretsWritesPerSecond',
+  'refreshReservedConcurrency',
+  'logRetentionDays',
+  'apiThrottleRate',
+  'apiThrottleBurst',
+  'webAclArn',
+] as const;
+
+type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** What the app needs to build the stack. */
+export interface AppConfig {
+  /** CloudFormation stack name. */
+  readonly stackName: string;
+  /** Props of the service, only the ones set in context. */
+  readonly service: LwaTokenServiceProps;
+}
+
+export const DEFAULT_STACK_NAME = 'LwaTokenService';
+
+const RETENTION_VALUES = new Set(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+class ContextError extends Error {
+  constructor(key: ContextKey, message: string, value: unknown) {
+    super(`Context key "${key}" ${message}; got ${JSON.stringify(value)}.`);
+    this.name = 'ContextError';
+  }
+}
+
+/** Reads every context key once and returns typed props; unset keys keep the construct defaults. */
+export function readAppConfig(node: Node): AppConfig {
+  const raw = (key: ContextKey): unknown => node.tryGetContext(key);
+
+  const service: { -readonly [K in keyof LwaTokenServiceProps]: LwaTokenServiceProps[K] } = {};
+  const appSecretArn = optionalString(raw, 'appSecretArn');
+  if (appSecretArn !== undefined) service.appSecretArn = appSecretArn;
+  const appSecretKeyArn = optionalString(raw, 'appSecretKeyArn');
+  if (appSecretKeyArn !== undefined) service.appSecretKeyArn = appSecretKeyArn;
+  const prefix = optionalString(raw, 'tokenSecretPrefix');
+  if (prefix !== undefined) service.tokenSecretPrefix = prefix;
+  const endpoints = optionalStringRecord(raw, 'lwaEndpoints');
+  if (endpoints !== undefined) service.lwaEndpoints = endpoints as Partial<Record<LwaRegion, string>>;
+  const regions = optionalList(raw, 'refreshRegions');
+  if (regions !== undefined) service.refreshRegions = regions as LwaRegion[];
+  const schedule = optionalString(raw, 'refreshSchedule');
+  if (schedule !== undefined) {
+    if (!/^(rate|cron)\(.+\)$/.test(schedule)) {
+      throw new ContextError('refreshSchedule', 'must be a rate(...) or cron(...) expression', schedule);
+    }
+    service.refreshSchedule = ScheduleExpression.expression(schedule);
+  }
+  const writes = optionalInteger(raw, 'secretsWritesPerSecond');
+  if (writes !== undefined) service.secretsWritesPerSecond = writes;
+  const reserved = raw('refreshReservedConcurrency');
+  if (reserved === 'none') service.refreshReservedConcurrency = 'none';
+  else {
+    const reservedCount = optionalInteger(raw, 'refreshReservedConcurrency');
+    if (reservedCount !== undefined) service.refreshReservedConcurrency = reservedCount;
+  }
+  const retention = optionalInteger(raw, 'logRetentionDays');
+  if (retention !== undefined) {
+    if (!RETENTION_VALUES.has(retention)) {
+      throw new ContextError(
+        'logRetentionDays',
+        `must be a CloudWatch Logs retention (${[...RETENTION_VALUES].sort((a, b) => a - b).join(', ')})`,
+        retention,
+      );
+    }
+    service.logRetention = retention as RetentionDays;
+  }
+  const rate = optionalInteger(raw, 'apiThrottleRate');
+  if (rate !== undefined) service.apiThrottlingRateLimit = rate;
+  const burst = optionalInteger(raw, 'apiThrottleBurst');
+  if (burst !== undefined) service.apiThrottlingBurstLimit = burst;
+  const webAclArn = optionalString(raw, 'webAclArn');
+  if (webAclArn !== undefined) service.webAclArn = webAclArn;
+
+  return { stackName: optionalString(raw, 'stackName') ?? DEFAULT_STACK_NAME, service };
+}
+
+type Raw = (key: ContextKey) => unknown;
+
+function optionalString(raw: Raw, key: ContextKey): string | undefined {
+  const value = raw(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ContextError(key, 'must be a non-empty string', value);
+  }
+  return value.trim();
+}
+
+function optionalInteger(raw: Raw, key: ContextKey): number | undefined {
+  const value = raw(key);
+  if (value === undefined || value === null) return undefined;
+  const parsed = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isInteger(parsed)) {
+    throw new ContextError(key, 'must be an integer', value);
+  }
+  return parsed;
+}
+
+function optionalList(raw: Raw, key: ContextKey): string[] | undefined {
+  const value = raw(key);
+  if (value === undefined || value === null) return undefined;
+  const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value;
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === '')) {
+    throw new ContextError(key, 'must be a list of strings or a comma-separated string', value);
+  }
+  return list as string[];
+}
+
+function optionalStringRecord(raw: Raw, key: ContextKey): Record<string, string> | undefined {
+  const value = raw(key);
+  if (value === undefined || value === null) return undefined;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ContextError(key, 'must be a JSON object', value);
+    }
+  }
+  if (
+    typeof parsed !== 'object' ||
+    parsed === null ||
+    Array.isArray(parsed) ||
+    Object.values(parsed).some((v) => typeof v !== 'string')
+  ) {
+    throw new ContextError(key, 'must be an object of strings', value);
+  }
+  return parsed as Record<string, string>;
+}

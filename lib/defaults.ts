@@ -1,0 +1,78 @@
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** The LWA regions an SP-API application can authorize sellers in. */
+export const LWA_REGIONS = ['NA', 'EU', 'FE'] as const;
+
+/** One of the LWA regions: `NA`, `EU` or `FE`. */
+export type LwaRegion = (typeof LWA_REGIONS)[number];
+
+/**
+ * How many seconds before `accessTokenExpiresAt` the token client (the library
+ * other Lambdas use to read tokens) stops serving a cached access token and
+ * re-reads the secret.
+ *
+ * The refresher must have written the next token before any reader reaches
+ * this margin, otherwise readers re-read, get the same nearly expired token and
+ * call SP-API with it. That is why the refresh lead is validated against this
+ * value. Keep it equal to the margin the client in `lambda/client` uses.
+ */
+export const TOKEN_CLIENT_CACHE_MARGIN_SECONDS = 60;
+
+/**
+ * Secrets Manager allows this many PutSecretValue/CreateSecret calls per second
+ * per account and region. The quota is shared by every writer in the account
+ * and cannot be raised.
+ */
+export const SECRETS_MANAGER_WRITES_PER_SECOND_QUOTA = 50;
+
+/** Name of the sellers table GSI the refresher queries for due sellers (public contract). */
+export const SELLER_TABLE_REGION_INDEX_NAME = 'byRegion';
+
+/** The placeholder the created app credentials secret starts with (public contract shape). */
+export const APP_SECRET_PLACEHOLDER = {
+  clientId: 'REPLACE_ME',
+  clientSecret: 'REPLACE_ME',
+  applicationId: 'REPLACE_ME',
+  draft: false,
+} as const;
+
+/**
+ * Every default of the constructs in this library, in one place. Props JSDoc
+ * `@default` tags refer to these values.
+ */
+export const DEFAULTS = {
+  serviceName: 'lwa-token-service',
+  metricsNamespace: 'LwaTokenService',
+  logLevel: 'INFO',
+  tokenSecretPrefix: 'lwa-tokens',
+  lwaEndpoints: {
+    NA: 'https://api.amazon.com',
+    EU: 'https://api.amazon.co.uk',
+    FE: 'https://api.amazon.co.jp',
+  } satisfies Record<LwaRegion, string>,
+  refreshRegions: [...LWA_REGIONS] as LwaRegion[],
+  refreshLead: Duration.minutes(10),
+  /** Upper bound for the lead: LWA access tokens usually live 3600 s, so a larger lead refreshes too early. */
+  maxRefreshLead: Duration.minutes(30),
+  secretsWritesPerSecond: 20,
+  refreshConcurrency: 8,
+  lwaMaxConcurrency: 8,
+  refreshReservedConcurrency: 1,
+  refreshScheduleExpression: 'rate(1 minute)',
+  refreshTimeout: Duration.minutes(5),
+  refreshMemorySize: 512,
+  /** Lease must outlive the function timeout so a killed invocation's lease cannot be stolen mid-write. */
+  leaseGrace: Duration.seconds(60),
+  scheduleRetryAttempts: 2,
+  /** Scheduler's minimum; a tick older than this is superseded by the next one anyway. */
+  scheduleMaxEventAge: Duration.minutes(1),
+  deadLetterRetention: Duration.days(14),
+  authMemorySize: 256,
+  authTimeout: Duration.seconds(10),
+  logRetention: RetentionDays.THREE_MONTHS,
+  apiStageName: 'prod',
+  apiThrottlingRateLimit: 10,
+  apiThrottlingBurstLimit: 20,
+  bundlingTarget: 'node20',
+} as const;

@@ -1,0 +1,57 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { LwaTokenService, type LwaTokenServiceProps } from './lwa-token-service';
+
+/** Props of {@link LwaTokenStack}. */
+export interface LwaTokenStackProps extends StackProps {
+  /**
+   * Configuration of the service.
+   * @default - all defaults
+   */
+  readonly service?: LwaTokenServiceProps;
+}
+
+/** Deploys one {@link LwaTokenService} and outputs what operators need to register the app. */
+export class LwaTokenStack extends Stack {
+  /** The service. */
+  public readonly service: LwaTokenService;
+
+  constructor(scope: Construct, id: string, props: LwaTokenStackProps = {}) {
+    super(scope, id, {
+      description: 'Login with Amazon token service for Amazon Selling Partner API sellers',
+      ...props,
+    });
+
+    this.service = new LwaTokenService(this, 'LwaTokenService', props.service);
+    const api = this.service.authorizationApi;
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the authorization API stage',
+      value: api.api.url,
+    });
+    new CfnOutput(this, 'AuthorizeUrl', {
+      description: 'Starts a seller authorization; append ?region=NA, EU or FE',
+      value: api.authorizeUrl,
+    });
+    new CfnOutput(this, 'LoginUrl', {
+      description: 'OAuth Login URI to register in the Seller Central developer console',
+      value: api.loginUrl,
+    });
+    new CfnOutput(this, 'CallbackUrl', {
+      description: 'OAuth Redirect URI to register in the Seller Central developer console',
+      value: api.callbackUrl,
+    });
+    new CfnOutput(this, 'AppSecretArn', {
+      description: 'App credentials secret: put clientId, clientSecret, applicationId and draft here',
+      value: this.service.appSecret.secretArn,
+    });
+    new CfnOutput(this, 'SellerTableName', {
+      description: 'DynamoDB table indexing authorized sellers',
+      value: this.service.sellerTable.tableName,
+    });
+    new CfnOutput(this, 'TokenSecretPrefix', {
+      description: 'Prefix of the per-seller token secrets (TOKEN_SECRET_PREFIX)',
+      value: this.service.tokenSecretPrefix,
+    });
+  }
+}

@@ -1,0 +1,289 @@
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import type { LwaTokenCommonProps } from './common-props';
+import { DEFAULTS, type LwaRegion } from './defaults';
+import { acknowledge } from './nag';
+import { handlerEntry, ServiceFunction } from './service-function';
+import type { TokenStore } from './token-store';
+import {
+  resolveLwaEndpoints,
+  validateIntegerInRange,
+  validateLoginHosts,
+  validateRedirectUri,
+  validateRefreshLead,
+  validateSellerCentralUrls,
+} from './validation';
+
+/** Options of {@link SellerAuthorizationApi} that the main construct passes through. */
+export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
+  /**
+   * Seller Central base URL per region for the consent redirect, overriding
+   * the handler's built-in table (sets `SELLER_CENTRAL_URLS`).
+   * @default - the handler's defaults
+   */
+  readonly sellerCentralUrls?: Partial<Record<LwaRegion, string>>;
+  /**
+   * Seller Central hosts (`host` or `host:port`) that may start `/login`,
+   * each with the region its sellers authorize in. Replaces the handler's
+   * allow-list of Amazon hosts (sets `LOGIN_ALLOWED_HOSTS`), so include every
+   * host you still need.
+   * @default - the handler's Seller Central hosts
+   */
+  readonly loginAllowedHosts?: Record<string, LwaRegion>;
+  /**
+   * The `redirect_uri` sent to LWA and Seller Central, for a custom domain in
+   * front of the API (sets `REDIRECT_URI`). It must be the callback route.
+   * @default - derived by the handlers from the API Gateway request
+   */
+  readonly redirectUri?: string;
+  /**
+   * Steady-state requests per second for every method of the stage.
+   * @default 10
+   */
+  readonly apiThrottlingRateLimit?: number;
+  /**
+   * Burst limit for every method of the stage.
+   * @default 20
+   */
+  readonly apiThrottlingBurstLimit?: number;
+  /**
+   * ARN of a regional WAFv2 web ACL to associate with the stage.
+   * @default - no web ACL
+   */
+  readonly webAclArn?: string;
+}
+
+/** Props of {@link SellerAuthorizationApi}. */
+export interface SellerAuthorizationApiProps extends SellerAuthorizationApiOptions {
+  /** Tables, secrets and key the handlers use. */
+  readonly tokenStore: TokenStore;
+}
+
+/**
+ * The public OAuth endpoints of the SP-API website authorization workflow:
+ * `GET /authorize`, `GET /login` and `GET /callback` on a REST API stage.
+ */
+export class SellerAuthorizationApi extends Construct {
+  /** The REST API. */
+  public readonly api: apigw.RestApi;
+  /** Access log group of the stage. */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** Handler of `GET /authorize`. */
+  public readonly authorizeFunction: lambda.Function;
+  /** Handler of `GET /login`. */
+  public readonly loginFunction: lambda.Function;
+  /** Handler of `GET /callback`. */
+  public readonly callbackFunction: lambda.Function;
+  /** URL that starts a seller authorization (`?region=NA|EU|FE`). */
+  public readonly authorizeUrl: string;
+  /** OAuth login URI to register in the Seller Central developer console. */
+  public readonly loginUrl: string;
+  /** OAuth redirect URI to register in the Seller Central developer console. */
+  public readonly callbackUrl: string;
+
+  constructor(scope: Construct, id: string, props: SellerAuthorizationApiProps) {
+    super(scope, id);
+
+    const store = props.tokenStore;
+    const lwaEndpoints = resolveLwaEndpoints(this, props.lwaEndpoints);
+    const leadSeconds = validateRefreshLead(this, props.refreshLead ?? DEFAULTS.refreshLead);
+    const rateLimit = props.apiThrottlingRateLimit ?? DEFAULTS.apiThrottlingRateLimit;
+    const burstLimit = props.apiThrottlingBurstLimit ?? DEFAULTS.apiThrottlingBurstLimit;
+    validateIntegerInRange(this, 'apiThrottlingRateLimit', rateLimit, 1, 10_000);
+    validateIntegerInRange(this, 'apiThrottlingBurstLimit', burstLimit, 1, 5_000);
+    const logRetention = props.logRetention ?? DEFAULTS.logRetention;
+
+    const authorizeEnv: Record<string, string> = {
+      STATE_TABLE_NAME: store.stateTable.tableName,
+      APP_SECRET_ID: store.appSecret.secretArn,
+    };
+    if (props.sellerCentralUrls !== undefined) {
+      authorizeEnv.SELLER_CENTRAL_URLS = JSON.stringify(
+        validateSellerCentralUrls(this, props.sellerCentralUrls),
+      );
+    }
+    const loginEnv: Record<string, string> = {
+      STATE_TABLE_NAME: store.stateTable.tableName,
+      APP_SECRET_ID: store.appSecret.secretArn,
+    };
+    if (props.loginAllowedHosts !== undefined) {
+      loginEnv.LOGIN_ALLOWED_HOSTS = validateLoginHosts(this, props.loginAllowedHosts);
+    }
+    const callbackEnv: Record<string, string> = {
+      STATE_TABLE_NAME: store.stateTable.tableName,
+      SELLER_TABLE_NAME: store.sellerTable.tableName,
+      APP_SECRET_ID: store.appSecret.secretArn,
+      TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
+      LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
+      TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
+      REFRESH_LEAD_SECONDS: String(leadSeconds),
+    };
+    if (props.redirectUri !== undefined) {
+      loginEnv.REDIRECT_URI = validateRedirectUri(this, props.redirectUri);
+      callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
+    }
+
+    const authorize = this.createHandler(
+      'Authorize',
+      'auth/authorize-handler.ts',
+      authorizeEnv,
+      logRetention,
+    );
+    const login = this.createHandler('Login', 'auth/login-handler.ts', loginEnv, logRetention);
+    const callback = this.createHandler('Callback', 'auth/callback-handler.ts', callbackEnv, logRetention);
+    this.authorizeFunction = authorize.lambdaFunction;
+    this.loginFunction = login.lambdaFunction;
+    this.callbackFunction = callback.lambdaFunction;
+
+    for (const handler of [authorize, login]) {
+      store.grantReadAppSecret(handler.role);
+      store.grantStateTable(handler.role, ['dynamodb:PutItem']);
+    }
+    store.grantReadAppSecret(callback.role);
+    store.grantStateTable(callback.role, ['dynamodb:DeleteItem', 'dynamodb:GetItem']);
+    store.grantSellerTable(callback.role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    store.grantWriteTokens(callback.role);
+
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'Login with Amazon website authorization workflow for Selling Partner API sellers',
+      endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: DEFAULTS.apiStageName,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: accessLogFormat(),
+        tracingEnabled: true,
+        throttlingRateLimit: rateLimit,
+        throttlingBurstLimit: burstLimit,
+      },
+    });
+    // The stack outputs the URLs under stable names; the RestApi's own
+    // generated `Endpoint` output would only duplicate them.
+    this.api.node.tryRemoveChild('Endpoint');
+    acknowledge(
+      this.api.deploymentStage,
+      'AwsSolutions-APIG6',
+      'Execution logs would record the callback query string, which carries the one-time authorization code; JSON access logs without query strings are kept instead.',
+    );
+
+    // API Gateway's own 4xx/5xx answers (validation, throttling) get the same
+    // caching and referrer headers the handlers set on theirs.
+    for (const [gatewayId, type] of [
+      ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+      ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+    ] as const) {
+      this.api.addGatewayResponse(gatewayId, {
+        type,
+        responseHeaders: { 'Cache-Control': "'no-store'", 'Referrer-Policy': "'no-referrer'" },
+      });
+    }
+
+    // GET routes have no body model, so body validation is a no-op kept for nag's APIG2 check.
+    const validator = this.api.addRequestValidator('RequestValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    this.addRoute('authorize', authorize, validator, ['region']);
+    this.addRoute('login', login, validator, ['amazon_callback_uri', 'amazon_state']);
+    // Not validated: the consent page can come back with only `error=access_denied`,
+    // and the handler must answer that with its own page.
+    this.addRoute('callback', callback, undefined, []);
+
+    if (props.webAclArn !== undefined) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    } else {
+      acknowledge(
+        this.api,
+        'AwsSolutions-APIG3',
+        'No web ACL by default: the endpoints are throttled per method and do nothing without a valid single-use state; pass webAclArn to attach one.',
+      );
+    }
+
+    this.authorizeUrl = this.api.urlForPath('/authorize');
+    this.loginUrl = this.api.urlForPath('/login');
+    this.callbackUrl = this.api.urlForPath('/callback');
+  }
+
+  private createHandler(
+    id: string,
+    entry: string,
+    environment: Record<string, string>,
+    logRetention: logs.RetentionDays,
+  ): ServiceFunction {
+    const handler = new ServiceFunction(this, `${id}Handler`, {
+      entry: handlerEntry(entry),
+      description: `LWA token service: GET /${id.toLowerCase()}`,
+      memorySize: DEFAULTS.authMemorySize,
+      timeout: DEFAULTS.authTimeout,
+      environment,
+      logRetention,
+    });
+    acknowledge(
+      handler.lambdaFunction,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by API Gateway, so a failure is returned to the caller and there is no event to dead-letter.',
+    );
+    return handler;
+  }
+
+  private addRoute(
+    path: string,
+    handler: ServiceFunction,
+    validator: apigw.IRequestValidator | undefined,
+    requiredQuery: string[],
+  ): void {
+    const requestParameters = Object.fromEntries(
+      requiredQuery.map((name) => [`method.request.querystring.${name}`, true]),
+    );
+    const method = this.api.root
+      .addResource(path)
+      .addMethod('GET', new apigw.LambdaIntegration(handler.lambdaFunction, { allowTestInvoke: false }), {
+        requestParameters: requiredQuery.length > 0 ? requestParameters : undefined,
+        requestValidator: requiredQuery.length > 0 ? validator : undefined,
+      });
+    acknowledge(
+      method,
+      'AwsSolutions-APIG4',
+      'Public OAuth endpoint reached by a seller browser redirect; the single-use state is the authorization.',
+    );
+    acknowledge(
+      method,
+      'AwsSolutions-COG4',
+      'Public OAuth endpoint reached by a seller browser redirect; there is no Cognito user to authorize.',
+    );
+  }
+}
+
+/**
+ * JSON access log without the query string (it carries the authorization code
+ * and state) or request headers; `resourcePath` is the route template.
+ */
+function accessLogFormat(): apigw.AccessLogFormat {
+  const f = apigw.AccessLogField;
+  return apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: f.contextRequestId(),
+      extendedRequestId: f.contextExtendedRequestId(),
+      requestTime: f.contextRequestTime(),
+      sourceIp: f.contextIdentitySourceIp(),
+      userAgent: f.contextIdentityUserAgent(),
+      httpMethod: f.contextHttpMethod(),
+      resourcePath: f.contextResourcePath(),
+      protocol: f.contextProtocol(),
+      status: f.contextStatus(),
+      responseLength: f.contextResponseLength(),
+      responseLatency: f.contextResponseLatency(),
+      integrationStatus: f.contextIntegrationStatus(),
+      integrationLatency: f.contextIntegrationLatency(),
+      errorMessage: f.contextErrorMessage(),
+      xrayTraceId: f.contextXrayTraceId(),
+    }),
+  );
+}

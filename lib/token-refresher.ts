@@ -1,0 +1,266 @@
+import { type Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { LwaTokenCommonProps } from './common-props';
+import { DEFAULTS, type LwaRegion } from './defaults';
+import { acknowledge } from './nag';
+import { handlerEntry, ServiceFunction } from './service-function';
+import type { TokenStore } from './token-store';
+import {
+  LwaTokenServicePropsError,
+  resolveLwaEndpoints,
+  validateIntegerInRange,
+  validateRefreshLead,
+  validateRegions,
+  validateSecretsWriteRate,
+} from './validation';
+
+/** The refresh handler rejects larger values at cold start. */
+const MAX_PER_INVOCATION_CONCURRENCY = 64;
+
+/** Options of {@link TokenRefresher} that the main construct passes through. */
+export interface TokenRefresherOptions extends LwaTokenCommonProps {
+  /**
+   * Regions whose sellers are refreshed (`REFRESH_REGIONS`).
+   * @default ['NA', 'EU', 'FE']
+   */
+  readonly refreshRegions?: LwaRegion[];
+  /**
+   * How often the refresher looks for due sellers.
+   * @default ScheduleExpression.expression('rate(1 minute)')
+   */
+  readonly refreshSchedule?: scheduler.ScheduleExpression;
+  /**
+   * Cap on the refresher's Secrets Manager writes per second, 1 to 50. The
+   * 50/s quota is per account and region and shared with every other writer,
+   * including the callback.
+   * @default 20
+   */
+  readonly secretsWritesPerSecond?: number;
+  /**
+   * Sellers refreshed in parallel by one invocation (`REFRESH_CONCURRENCY`), 1 to 64.
+   * @default 8
+   */
+  readonly refreshConcurrency?: number;
+  /**
+   * Concurrent LWA requests of one invocation (`LWA_MAX_CONCURRENCY`), 1 to 64.
+   * @default 8
+   */
+  readonly lwaMaxConcurrency?: number;
+  /**
+   * Reserved concurrency of the refresh function. The write cap applies per
+   * invocation, so `secretsWritesPerSecond × refreshReservedConcurrency` must
+   * stay within the 50/s quota. The account needs unreserved concurrency to
+   * spare for this (new accounts with a concurrency limit of 10 have none):
+   * pass `'none'` to deploy without a reservation, in which case runs that
+   * overlap each use their own write cap.
+   * @default 1
+   */
+  readonly refreshReservedConcurrency?: number | 'none';
+  /**
+   * Refresh function timeout. The lease is this plus 60 seconds.
+   * @default Duration.minutes(5)
+   */
+  readonly refreshTimeout?: Duration;
+  /**
+   * Refresh function memory in MiB.
+   * @default 512
+   */
+  readonly refreshMemorySize?: number;
+  /**
+   * Event bus that receives an event when a seller needs to authorize again
+   * (LWA answered `invalid_grant`).
+   * @default - the account's default event bus
+   */
+  readonly reauthEventBus?: events.IEventBus;
+  /**
+   * Create an alarm that fires when anything reaches the dead-letter queue.
+   * @default true
+   */
+  readonly refreshDeadLetterAlarm?: boolean;
+}
+
+/** Props of {@link TokenRefresher}. */
+export interface TokenRefresherProps extends TokenRefresherOptions {
+  /** Tables, secrets and key the refresher uses. */
+  readonly tokenStore: TokenStore;
+}
+
+/**
+ * The refresh Lambda on an EventBridge Scheduler schedule, with one
+ * dead-letter queue for both failed deliveries and failed invocations.
+ */
+export class TokenRefresher extends Construct {
+  /** The refresh function. */
+  public readonly refreshFunction: lambda.Function;
+  /** The schedule that invokes it. */
+  public readonly schedule: scheduler.Schedule;
+  /** Role the scheduler assumes to invoke the function. */
+  public readonly scheduleRole: iam.Role;
+  /** Undeliverable schedule events and failed invocation records. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Messages waiting in the dead-letter queue; alarm on `>= 1`. */
+  public readonly refreshDeadLetterMetric: cloudwatch.Metric;
+  /** The alarm on {@link refreshDeadLetterMetric}, unless disabled. */
+  public readonly deadLetterAlarm?: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: TokenRefresherProps) {
+    super(scope, id);
+
+    const store = props.tokenStore;
+    const lwaEndpoints = resolveLwaEndpoints(this, props.lwaEndpoints);
+    const regions = validateRegions(this, props.refreshRegions ?? DEFAULTS.refreshRegions);
+    const leadSeconds = validateRefreshLead(this, props.refreshLead ?? DEFAULTS.refreshLead);
+    const reservedSetting = props.refreshReservedConcurrency ?? DEFAULTS.refreshReservedConcurrency;
+    const reservedConcurrency = reservedSetting === 'none' ? undefined : reservedSetting;
+    const writesPerSecond = validateSecretsWriteRate(
+      this,
+      props.secretsWritesPerSecond ?? DEFAULTS.secretsWritesPerSecond,
+      reservedConcurrency,
+    );
+    const refreshConcurrency = validateIntegerInRange(
+      this,
+      'refreshConcurrency',
+      props.refreshConcurrency ?? DEFAULTS.refreshConcurrency,
+      1,
+      MAX_PER_INVOCATION_CONCURRENCY,
+    );
+    const lwaMaxConcurrency = validateIntegerInRange(
+      this,
+      'lwaMaxConcurrency',
+      props.lwaMaxConcurrency ?? DEFAULTS.lwaMaxConcurrency,
+      1,
+      MAX_PER_INVOCATION_CONCURRENCY,
+    );
+    const timeout = props.refreshTimeout ?? DEFAULTS.refreshTimeout;
+    if (timeout.toSeconds() < 30 || timeout.toSeconds() > 900) {
+      throw new LwaTokenServicePropsError(
+        this,
+        `refreshTimeout must be from 30 seconds to 15 minutes; got ${timeout.toSeconds()} seconds.`,
+      );
+    }
+    const leaseSeconds = timeout.toSeconds() + DEFAULTS.leaseGrace.toSeconds();
+    const reauthEventBus =
+      props.reauthEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEFAULTS.deadLetterRetention,
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the refresh schedule and function.',
+    );
+    acknowledge(
+      this.deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is itself the dead-letter queue of the refresh schedule and function.',
+    );
+
+    const handler = new ServiceFunction(this, 'RefreshHandler', {
+      entry: handlerEntry('refresh/handler.ts'),
+      description: 'LWA token service: refreshes access tokens that expire soon',
+      memorySize: props.refreshMemorySize ?? DEFAULTS.refreshMemorySize,
+      timeout,
+      logRetention: props.logRetention ?? DEFAULTS.logRetention,
+      reservedConcurrentExecutions: reservedConcurrency,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      // The next tick re-runs whatever a failed run left, so a retry would only
+      // overlap it; the failure record goes to the dead-letter queue instead.
+      retryAttempts: 0,
+      // A tick throttled behind a running refresh may wait that long before it
+      // is dropped (and dead-lettered).
+      maxEventAge: timeout.plus(DEFAULTS.scheduleMaxEventAge),
+      environment: {
+        SELLER_TABLE_NAME: store.sellerTable.tableName,
+        APP_SECRET_ID: store.appSecret.secretArn,
+        TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
+        LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
+        TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
+        REFRESH_LEAD_SECONDS: String(leadSeconds),
+        REFRESH_REGIONS: regions.join(','),
+        SECRETS_WRITES_PER_SECOND: String(writesPerSecond),
+        REFRESH_CONCURRENCY: String(refreshConcurrency),
+        LWA_MAX_CONCURRENCY: String(lwaMaxConcurrency),
+        LEASE_SECONDS: String(leaseSeconds),
+        EVENT_BUS_NAME: reauthEventBus.eventBusName,
+      },
+    });
+    this.refreshFunction = handler.lambdaFunction;
+    acknowledge(
+      this.refreshFunction,
+      'Serverless-LambdaDLQ',
+      'Failed asynchronous invocations go to the same queue through an on-failure destination, which records the error as well as the event.',
+    );
+
+    store.grantReadAppSecret(handler.role);
+    store.grantWriteTokens(handler.role);
+    store.grantSellerTable(handler.role, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['dynamodb:Query']);
+    reauthEventBus.grantPutEventsTo(handler.role);
+
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      description: 'EventBridge Scheduler: invoke the LWA token refresher',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'scheduler',
+              resource: 'schedule-group',
+              resourceName: 'default',
+            }),
+          },
+        },
+      }),
+    });
+    this.scheduleRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [this.refreshFunction.functionArn],
+      }),
+    );
+    this.scheduleRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: 'Refresh LWA access tokens that expire soon',
+      schedule:
+        props.refreshSchedule ?? scheduler.ScheduleExpression.expression(DEFAULTS.refreshScheduleExpression),
+      timeWindow: scheduler.TimeWindow.off(),
+      target: new targets.LambdaInvoke(this.refreshFunction, {
+        // The target would otherwise grant itself `function:*` (every version
+        // and alias); the schedule only invokes the unqualified ARN granted above.
+        role: this.scheduleRole.withoutPolicyUpdates(),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: DEFAULTS.scheduleRetryAttempts,
+        maxEventAge: DEFAULTS.scheduleMaxEventAge,
+      }),
+    });
+
+    this.refreshDeadLetterMetric = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: DEFAULTS.scheduleMaxEventAge,
+      statistic: cloudwatch.Stats.MAXIMUM,
+    });
+    if (props.refreshDeadLetterAlarm ?? true) {
+      this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+        alarmDescription:
+          'A refresh tick could not be delivered or the refresh function failed; inspect the dead-letter queue and the refresher logs.',
+        metric: this.refreshDeadLetterMetric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+  }
+}

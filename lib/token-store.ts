@@ -1,0 +1,340 @@
+import { ArnFormat, Aws, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { APP_SECRET_PLACEHOLDER, DEFAULTS, SELLER_TABLE_REGION_INDEX_NAME } from './defaults';
+import { acknowledge, acknowledgeWildcardResource } from './nag';
+import {
+  LwaTokenServicePropsError,
+  validateCompleteSecretArn,
+  validateKmsKeyArn,
+  validateTokenSecretPrefix,
+} from './validation';
+
+/**
+ * Overrides for the sellers table the store creates. Keys, the `byRegion`
+ * index and the name are fixed by the public contract and cannot be changed.
+ */
+export type SellerTableOverrides = Partial<
+  Omit<dynamodb.TableProps, 'partitionKey' | 'sortKey' | 'tableName'>
+>;
+
+/** Props of {@link TokenStore}. */
+export interface TokenStoreProps {
+  /**
+   * Prefix of the per-seller token secrets (`<prefix>/sellers/<REGION>/<sellerId>`).
+   * Secret-name characters only, no leading or trailing slash.
+   * @default 'lwa-tokens'
+   */
+  readonly tokenSecretPrefix?: string;
+  /**
+   * An existing sellers table. It must have the contract's keys and the
+   * `byRegion` GSI. If it is encrypted with a customer managed key, import it
+   * with `Table.fromTableAttributes({ encryptionKey })` so the handlers get
+   * access to that key. Mutually exclusive with `sellerTableProps`.
+   * @default - a table is created
+   */
+  readonly existingSellerTable?: dynamodb.ITable;
+  /**
+   * Overrides for the created sellers table. Mutually exclusive with
+   * `existingSellerTable`.
+   * @default - on-demand, PITR, encrypted with the store's key, retained, deletion protection on
+   */
+  readonly sellerTableProps?: SellerTableOverrides;
+  /**
+   * Complete ARN (with the 6-character suffix) of an existing app credentials
+   * secret. When set, no secret is created.
+   * @default - a secret with placeholder values is created
+   */
+  readonly appSecretArn?: string;
+  /**
+   * ARN of the customer managed KMS key that encrypts the imported app secret,
+   * if it is not the store's key or `aws/secretsmanager`. Handlers get
+   * `kms:Decrypt` on it through Secrets Manager only. Requires `appSecretArn`.
+   * @default - no extra key grant
+   */
+  readonly appSecretKeyArn?: string;
+}
+
+/**
+ * Where the service keeps its state: the customer managed key, the sellers
+ * table, the short-lived OAuth state table, the app credentials secret and
+ * the naming of the per-seller token secrets (which the handlers create, so
+ * they are not CloudFormation resources).
+ */
+export class TokenStore extends Construct {
+  /** Customer managed key for token secrets, tables and the created app secret. */
+  public readonly encryptionKey: kms.Key;
+  /** The sellers table (created or existing). */
+  public readonly sellerTable: dynamodb.ITable;
+  /** The table created for the sellers, if one was created. */
+  public readonly createdSellerTable?: dynamodb.Table;
+  /** Single-use OAuth `state` values, expired by TTL. */
+  public readonly stateTable: dynamodb.Table;
+  /** The app credentials secret (created or imported). */
+  public readonly appSecret: secretsmanager.ISecret;
+  /** Prefix of the token secrets. */
+  public readonly tokenSecretPrefix: string;
+  /** IAM resource pattern that matches every token secret and nothing else. */
+  public readonly tokenSecretArnPattern: string;
+  /** ARN of the sellers table's `byRegion` index. */
+  public readonly sellerTableRegionIndexArn: string;
+
+  private readonly appSecretKeyArn?: string;
+  private readonly appSecretUsesStoreKey: boolean;
+
+  constructor(scope: Construct, id: string, props: TokenStoreProps = {}) {
+    super(scope, id);
+
+    this.tokenSecretPrefix = validateTokenSecretPrefix(
+      this,
+      props.tokenSecretPrefix ?? DEFAULTS.tokenSecretPrefix,
+    );
+    if (props.existingSellerTable && props.sellerTableProps) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'Pass either existingSellerTable or sellerTableProps, not both: sellerTableProps only configures a table this construct creates.',
+      );
+    }
+    if (props.appSecretKeyArn !== undefined && props.appSecretArn === undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'appSecretKeyArn only applies to an imported app secret; pass appSecretArn as well, or drop appSecretKeyArn (a created secret uses the store key).',
+      );
+    }
+
+    this.encryptionKey = new kms.Key(this, 'Key', {
+      description: 'LWA token service: token secrets, sellers and state tables, app credentials',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    if (props.existingSellerTable) {
+      this.sellerTable = props.existingSellerTable;
+    } else {
+      const overrides = props.sellerTableProps ?? {};
+      const encryption = overrides.encryption ?? dynamodb.TableEncryption.CUSTOMER_MANAGED;
+      this.createdSellerTable = new dynamodb.Table(this, 'SellerTable', {
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        ...overrides,
+        encryption,
+        // The store key is only a default for a customer managed table; any
+        // other encryption type must not be given a key.
+        encryptionKey:
+          encryption === dynamodb.TableEncryption.CUSTOMER_MANAGED
+            ? (overrides.encryptionKey ?? this.encryptionKey)
+            : overrides.encryptionKey,
+        partitionKey: { name: 'sellerId', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'region', type: dynamodb.AttributeType.STRING },
+      });
+      this.createdSellerTable.addGlobalSecondaryIndex({
+        indexName: SELLER_TABLE_REGION_INDEX_NAME,
+        partitionKey: { name: 'region', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'nextRefreshAt', type: dynamodb.AttributeType.NUMBER },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+      this.sellerTable = this.createdSellerTable;
+    }
+    // The index is named by contract, so grants can name it instead of `index/*`.
+    this.sellerTableRegionIndexArn = `${this.sellerTable.tableArn}/index/${SELLER_TABLE_REGION_INDEX_NAME}`;
+
+    // States live 10 minutes and are useless after that, so the table is not retained.
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.encryptionKey,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    if (props.appSecretArn !== undefined) {
+      const arn = validateCompleteSecretArn(this, 'appSecretArn', props.appSecretArn);
+      this.appSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', arn);
+      this.appSecretKeyArn =
+        props.appSecretKeyArn === undefined
+          ? undefined
+          : validateKmsKeyArn(this, 'appSecretKeyArn', props.appSecretKeyArn);
+      this.appSecretUsesStoreKey = false;
+    } else {
+      const secret = new secretsmanager.Secret(this, 'AppSecret', {
+        description:
+          'LWA app credentials (clientId, clientSecret, applicationId, draft). Created with placeholders: set the real values with put-secret-value.',
+        encryptionKey: this.encryptionKey,
+        // Placeholders only, and public in this repo. The real credentials are
+        // put out of band so they never enter a template; keep this value
+        // constant, because changing it would make CloudFormation overwrite them.
+        secretStringValue: SecretValue.unsafePlainText(JSON.stringify(APP_SECRET_PLACEHOLDER)),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'LWA client secrets are rotated in Seller Central (with previousClientSecret for the overlap), not by a Secrets Manager rotation Lambda.',
+      );
+      this.appSecret = secret;
+      this.appSecretUsesStoreKey = true;
+    }
+
+    this.tokenSecretArnPattern = Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${this.tokenSecretPrefix}/*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /**
+   * Read access to every token secret: `secretsmanager:GetSecretValue` on the
+   * prefix and `kms:Decrypt` through Secrets Manager for those secrets only.
+   * Nothing on the app credentials secret.
+   */
+  public grantReadTokens(grantee: iam.IGrantable): iam.Grant {
+    this.acknowledgeTokenSecretWildcard(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.tokenSecretArnPattern],
+    }).combine(this.grantTokenKey(grantee, ['kms:Decrypt']));
+  }
+
+  /**
+   * What the callback and the refresher need to create, rotate and tag token
+   * secrets, and to re-read one after taking a lease.
+   */
+  public grantWriteTokens(grantee: iam.IGrantable): iam.Grant {
+    this.acknowledgeTokenSecretWildcard(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'secretsmanager:CreateSecret',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:TagResource',
+      ],
+      resourceArns: [this.tokenSecretArnPattern],
+    }).combine(this.grantTokenKey(grantee, ['kms:GenerateDataKey', 'kms:Decrypt']));
+  }
+
+  /** `secretsmanager:GetSecretValue` on the app credentials secret, and its key through Secrets Manager. */
+  public grantReadAppSecret(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [this.appSecret.secretArn],
+    });
+    const keyArn = this.appSecretUsesStoreKey ? this.encryptionKey.keyArn : this.appSecretKeyArn;
+    if (keyArn === undefined) return grant;
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': this.secretsManagerEndpoint(),
+            'kms:EncryptionContext:SecretARN': this.appSecret.secretArn,
+          },
+        },
+      }),
+    );
+  }
+
+  /**
+   * `tableActions` on the sellers table and `indexActions` on its `byRegion`
+   * index (named, not `index/*`), plus the table's key through DynamoDB.
+   */
+  public grantSellerTable(
+    grantee: iam.IGrantable,
+    tableActions: string[],
+    indexActions: string[] = [],
+  ): iam.Grant {
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: tableActions,
+      resourceArns: [this.sellerTable.tableArn],
+    });
+    if (indexActions.length > 0) {
+      grant = grant.combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: indexActions,
+          resourceArns: [this.sellerTableRegionIndexArn],
+        }),
+      );
+    }
+    return this.grantTableKey(
+      grantee,
+      this.sellerTable.encryptionKey,
+      [...tableActions, ...indexActions],
+      grant,
+    );
+  }
+
+  /** DynamoDB item actions on the state table, plus the table key through DynamoDB. */
+  public grantStateTable(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.stateTable.tableArn] });
+    return this.grantTableKey(grantee, this.stateTable.encryptionKey, actions, grant);
+  }
+
+  /**
+   * Token secrets are created at run time, one per seller and region, so their
+   * ARNs can only be matched by `<prefix>/*`. The acknowledgement names that
+   * exact pattern, so any other wildcard on the grantee is still reported.
+   */
+  private acknowledgeTokenSecretWildcard(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    if (!Construct.isConstruct(principal)) return;
+    acknowledgeWildcardResource(
+      principal,
+      this.tokenSecretArnPattern,
+      'One secret per seller and region is created at run time, so access is scoped to the token-secret name prefix.',
+    );
+  }
+
+  private grantTokenKey(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': this.secretsManagerEndpoint() },
+        // Secrets Manager passes the secret ARN as encryption context, which
+        // limits the key to token secrets even though other secrets share it.
+        StringLike: { 'kms:EncryptionContext:SecretARN': this.tokenSecretArnPattern },
+      },
+    });
+  }
+
+  private grantTableKey(
+    grantee: iam.IGrantable,
+    key: kms.IKey | undefined,
+    tableActions: string[],
+    grant: iam.Grant,
+  ): iam.Grant {
+    if (!key) return grant;
+    const writes = tableActions.some((action) => /:(Put|Update|Delete|BatchWrite)/.test(action));
+    const keyActions = writes
+      ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+      : ['kms:Decrypt', 'kms:DescribeKey'];
+    return grant.combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: keyActions,
+        resourceArns: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+  }
+
+  private secretsManagerEndpoint(): string {
+    return `secretsmanager.${Aws.REGION}.amazonaws.com`;
+  }
+}

@@ -1,0 +1,14 @@
+/** Login with Amazon emulator for tests and the local run. See `types.ts` for the contract. */
+export { CODEPAIR_PATH, DEFAULT_CLIENT, TOKEN_PATH } from './emulator';
+export { LwaEmulatorServer, startLwaEmulator } from './server';
+export type {
+  LwaClientApp,
+  LwaEmulator,
+  LwaEmulatorOptions,
+  LwaFault,
+  LwaFaultMatch,
+  LwaGrantType,
+  LwaOAuthError,
+  LwaRequestLogEntry,
+  LwaRotation,
+} from './types';

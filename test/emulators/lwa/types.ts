@@ -1,0 +1,97 @@
+/** Public types of the Login with Amazon emulator. */
+
+export type LwaGrantType = 'authorization_code' | 'refresh_token' | 'client_credentials' | 'device_code';
+
+export interface LwaClientApp {
+  clientId: string;
+  clientSecret: string;
+  /** When set, any other grant from this client is answered with `unauthorized_client`. */
+  allowedGrants?: LwaGrantType[];
+}
+
+export type LwaRotation = 'never' | 'every-refresh';
+
+export interface LwaEmulatorOptions {
+  /** Default: one client `amzn1.application-oa2-client.emulator` / `emulator-client-secret`. */
+  clients?: LwaClientApp[];
+  /** Access token lifetime in seconds, default 3600. */
+  expiresIn?: number;
+  /** `every-refresh`: each refresh_token grant returns a new refresh token and revokes the presented one. */
+  rotation?: LwaRotation;
+  /** Injectable clock, epoch ms; default `Date.now`. Drives every expiry the emulator checks. */
+  now?: () => number;
+  /** Default 0 (a free port). The host is always 127.0.0.1. */
+  port?: number;
+  /** Scopes accepted by `client_credentials`. */
+  grantlessScopes?: string[];
+  /** Scopes accepted by `/auth/o2/create/codepair`. */
+  deviceScopes?: string[];
+}
+
+export type LwaOAuthError =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'server_error'
+  | 'temporarily_unavailable';
+
+/**
+ * Which requests a fault applies to. Unset fields match everything; `path` defaults to both LWA
+ * endpoints (`/auth/o2/token` and `/auth/o2/create/codepair`). `subject` is the seller id for
+ * authorization_code/refresh_token grants, the scope for client_credentials, the user code for device_code.
+ */
+export interface LwaFaultMatch {
+  grantType?: string;
+  subject?: string;
+  path?: string;
+  /** How many matching requests the fault applies to, default 1. */
+  times?: number;
+}
+
+export type LwaFault =
+  | ({ kind: 'status'; status: number; error?: string; retryAfterSeconds?: number } & LwaFaultMatch)
+  | ({ kind: 'oauth-error'; error: LwaOAuthError } & LwaFaultMatch)
+  | ({ kind: 'latency'; ms: number } & LwaFaultMatch)
+  | ({ kind: 'hang' } & LwaFaultMatch);
+
+export interface LwaRequestLogEntry {
+  path: string;
+  grantType?: string;
+  subject?: string;
+  /** HTTP status answered; 0 while unanswered (hung, or still in an injected latency). */
+  status: number;
+  /** Injected-clock time the request arrived. */
+  at: number;
+}
+
+export interface LwaEmulator {
+  /** Base URL, e.g. `http://127.0.0.1:41234`, no trailing slash. */
+  readonly url: string;
+  /** Closes the server; destroys open (including hung) connections so it always resolves. */
+  stop(): Promise<void>;
+
+  /** The `spapi_oauth_code` Seller Central's consent would hand the browser. Single use, valid 5 minutes. */
+  issueAuthorizationCode(input: { sellerId: string; clientId?: string }): string;
+  setExpiresIn(seconds: number): void;
+  setRotation(mode: LwaRotation): void;
+  /** Every refresh token of that subject answers `invalid_grant` from now on. */
+  revokeRefreshTokens(subject: string): void;
+  approveDevice(userCode: string): void;
+  denyDevice(userCode: string): void;
+
+  injectFault(fault: LwaFault): void;
+  clearFaults(): void;
+
+  /** Every code, access token, refresh token and device code issued so far. */
+  issuedSecrets(): string[];
+  isAccessTokenValid(token: string): boolean;
+  isRefreshTokenValid(token: string): boolean;
+  currentRefreshToken(subject: string): string | undefined;
+  /** Requests to `/auth/o2/token`, by grant_type (all if omitted), faulted ones included. */
+  callCount(grantType?: string): number;
+  /** Requests to the LWA endpoints (not the control interface); never holds a secret. */
+  readonly requests: ReadonlyArray<Readonly<LwaRequestLogEntry>>;
+}

@@ -1,0 +1,66 @@
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { readAppConfig } from '../../lib/app-context';
+
+function read(context: Record<string, unknown>) {
+  return readAppConfig(new App({ context }).node);
+}
+
+describe('readAppConfig', () => {
+  test('no context: default stack name and no service overrides', () => {
+    expect(read({})).toEqual({ stackName: 'LwaTokenService', service: {} });
+  });
+
+  test('command-line strings are parsed into typed props', () => {
+    const config = read({
+      stackName: 'LwaTokensStaging',
+      appSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf',
+      tokenSecretPrefix: 'staging/lwa',
+      lwaEndpoints: '{"NA":"http://127.0.0.1:4010"}',
+      refreshRegions: 'NA, EU',
+      refreshSchedule: 'rate(5 minutes)',
+      secretsWritesPerSecond: '10',
+      logRetentionDays: '30',
+      apiThrottleRate: '5',
+      apiThrottleBurst: '10',
+    });
+    expect(config.stackName).toBe('LwaTokensStaging');
+    expect(config.service).toMatchObject({
+      appSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf',
+      tokenSecretPrefix: 'staging/lwa',
+      lwaEndpoints: { NA: 'http://127.0.0.1:4010' },
+      refreshRegions: ['NA', 'EU'],
+      secretsWritesPerSecond: 10,
+      logRetention: RetentionDays.ONE_MONTH,
+      apiThrottlingRateLimit: 5,
+      apiThrottlingBurstLimit: 10,
+    });
+    expect(config.service.refreshSchedule?.expressionString).toBe('rate(5 minutes)');
+  });
+
+  test('cdk.json values keep their JSON types', () => {
+    const config = read({ lwaEndpoints: { EU: 'https://api.amazon.com' }, refreshRegions: ['FE'] });
+    expect(config.service).toEqual({
+      lwaEndpoints: { EU: 'https://api.amazon.com' },
+      refreshRegions: ['FE'],
+    });
+  });
+
+  test.each([
+    [
+      { secretsWritesPerSecond: 'twenty' },
+      /Context key "secretsWritesPerSecond" must be an integer; got "twenty"/,
+    ],
+    [{ logRetentionDays: 31 }, /Context key "logRetentionDays" must be a CloudWatch Logs retention/],
+    [{ lwaEndpoints: '{not json' }, /Context key "lwaEndpoints" must be a JSON object/],
+    [{ lwaEndpoints: '["NA"]' }, /Context key "lwaEndpoints" must be an object of strings/],
+    [
+      { refreshSchedule: 'every minute' },
+      /Context key "refreshSchedule" must be a rate\(...\) or cron\(...\)/,
+    ],
+    [{ refreshRegions: 'NA,,EU' }, /Context key "refreshRegions" must be a list of strings/],
+    [{ stackName: '' }, /Context key "stackName" must be a non-empty string/],
+  ])('rejects %j', (context, message) => {
+    expect(() => read(context)).toThrow(message);
+  });
+});

@@ -1,0 +1,291 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { DEFAULT_CACHE_MARGIN_SECONDS } from '../../lambda/client/token-client';
+import { TOKEN_CLIENT_CACHE_MARGIN_SECONDS } from '../../lib/defaults';
+import { LwaTokenService, type LwaTokenServiceProps } from '../../lib/lwa-token-service';
+import { actionsOf, appWithoutBundling, flatten, policyStatements, resourcesOf } from './helpers';
+
+// These tests only look at resources and IAM, so esbuild is skipped to keep them fast.
+function synth(props: LwaTokenServiceProps = {}): Template {
+  const stack = new Stack(appWithoutBundling(), 'TestStack');
+  new LwaTokenService(stack, 'Service', props);
+  return Template.fromStack(stack);
+}
+
+function build(props: LwaTokenServiceProps): () => void {
+  return () => new LwaTokenService(new Stack(appWithoutBundling(), 'TestStack'), 'Service', props);
+}
+
+function envOf(template: Template, descriptionSuffix: string): Record<string, unknown> {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+    String(f.Properties.Description).endsWith(descriptionSuffix),
+  );
+  if (!fn) throw new Error(`no function described as …${descriptionSuffix}`);
+  return fn.Properties.Environment.Variables;
+}
+
+const APP_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lwa/app-credentials-AbCdEf';
+const APP_SECRET_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+describe('imported app secret (appSecretArn)', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synth({ appSecretArn: APP_SECRET_ARN, appSecretKeyArn: APP_SECRET_KEY_ARN });
+  });
+
+  test('no secret is created', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('handlers get the ARN as APP_SECRET_ID', () => {
+    for (const suffix of ['GET /authorize', 'GET /login', 'GET /callback', 'expire soon']) {
+      expect(envOf(template, suffix).APP_SECRET_ID).toBe(APP_SECRET_ARN);
+    }
+  });
+
+  test('GetSecretValue on that ARN, and kms:Decrypt on its key only through Secrets Manager', () => {
+    const statements = policyStatements(template).map(({ statement }) => statement);
+    const reads = statements.filter((s) => resourcesOf(s).includes(APP_SECRET_ARN));
+    expect(reads.length).toBe(4);
+    for (const read of reads) expect(actionsOf(read)).toEqual(['secretsmanager:GetSecretValue']);
+    const keyGrants = statements.filter((s) => resourcesOf(s).includes(APP_SECRET_KEY_ARN));
+    expect(keyGrants.length).toBe(4);
+    for (const grant of keyGrants) {
+      expect(actionsOf(grant)).toEqual(['kms:Decrypt']);
+      expect(flatten(grant.Condition?.StringEquals?.['kms:ViaService'])).toBe(
+        'secretsmanager.<AWS::Region>.amazonaws.com',
+      );
+      expect(grant.Condition?.StringEquals?.['kms:EncryptionContext:SecretARN']).toBe(APP_SECRET_ARN);
+    }
+  });
+
+  test('a partial ARN is rejected, because IAM would not match the real secret', () => {
+    expect(build({ appSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lwa/app' })).toThrow(
+      /appSecretArn must be the complete secret ARN including the 6-character suffix/,
+    );
+  });
+
+  test('appSecretKeyArn without appSecretArn is rejected', () => {
+    expect(build({ appSecretKeyArn: APP_SECRET_KEY_ARN })).toThrow(
+      /appSecretKeyArn only applies to an imported/,
+    );
+  });
+});
+
+describe('sellers table: existing vs props', () => {
+  test('existingSellerTable: no sellers table created; env and IAM use the existing one', () => {
+    const stack = new Stack(appWithoutBundling(), 'TestStack');
+    const existing = dynamodb.Table.fromTableName(stack, 'Existing', 'existing-sellers');
+    new LwaTokenService(stack, 'Service', { existingSellerTable: existing });
+    const withExisting = Template.fromStack(stack);
+    withExisting.resourceCountIs('AWS::DynamoDB::Table', 1);
+    withExisting.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    });
+    expect(envOf(withExisting, 'expire soon').SELLER_TABLE_NAME).toBe('existing-sellers');
+    const query = policyStatements(withExisting)
+      .map(({ statement }) => statement)
+      .find((s) => actionsOf(s).includes('dynamodb:Query'));
+    expect(resourcesOf(query as never).map(flatten)).toEqual([
+      'arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/existing-sellers/index/byRegion',
+    ]);
+  });
+
+  test('sellerTableProps override the created table but not its keys', () => {
+    const template = synth({
+      sellerTableProps: { deletionProtection: false, contributorInsightsSpecification: { enabled: true } },
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'sellerId', KeyType: 'HASH' },
+        { AttributeName: 'region', KeyType: 'RANGE' },
+      ],
+      DeletionProtectionEnabled: false,
+      ContributorInsightsSpecification: { Enabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRegion' })],
+    });
+  });
+
+  test('sellerTableProps may choose another encryption type without a key', () => {
+    const template = synth({ sellerTableProps: { encryption: dynamodb.TableEncryption.AWS_MANAGED } });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: Match.arrayWith([{ AttributeName: 'sellerId', KeyType: 'HASH' }]),
+      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+    });
+  });
+
+  test('both given: synth fails with a clear message', () => {
+    const stack = new Stack(appWithoutBundling(), 'TestStack');
+    const existing = dynamodb.Table.fromTableName(stack, 'Existing', 'existing-sellers');
+    expect(
+      () =>
+        new LwaTokenService(stack, 'Service', {
+          existingSellerTable: existing,
+          sellerTableProps: { deletionProtection: false },
+        }),
+    ).toThrow('TestStack/Service/Store: Pass either existingSellerTable or sellerTableProps, not both');
+  });
+});
+
+describe('invalid props fail at synth with a message naming the prop', () => {
+  test.each<[string, LwaTokenServiceProps, RegExp]>([
+    [
+      'writes per second above the quota',
+      { secretsWritesPerSecond: 60 },
+      /secretsWritesPerSecond must be an integer from 1 to 50 \(Secrets Manager allows 50 writes per second.*got 60/,
+    ],
+    [
+      'writes per second of zero',
+      { secretsWritesPerSecond: 0 },
+      /secretsWritesPerSecond must be an integer from 1/,
+    ],
+    [
+      'writes × reserved concurrency above the quota',
+      { secretsWritesPerSecond: 20, refreshReservedConcurrency: 3 },
+      /secretsWritesPerSecond × refreshReservedConcurrency must not exceed .* got 20 × 3 = 60/,
+    ],
+    [
+      'lead of 30 s',
+      { refreshLead: Duration.seconds(30) },
+      /refreshLead must be more than 120 seconds \(twice the token client's 60-second cache margin\).*got 30 seconds/,
+    ],
+    [
+      'lead of exactly 2 × margin',
+      { refreshLead: Duration.seconds(120) },
+      /refreshLead must be more than 120/,
+    ],
+    ['lead of an hour', { refreshLead: Duration.hours(1) }, /refreshLead .* at most 1800 seconds; got 3600/],
+    [
+      'unknown region',
+      { refreshRegions: ['NA', 'XX' as never] },
+      /refreshRegions must be a subset of NA, EU, FE; unknown: "XX"/,
+    ],
+    ['no region', { refreshRegions: [] }, /refreshRegions must name at least one of NA, EU, FE/],
+    [
+      'prefix with a space',
+      { tokenSecretPrefix: 'bad prefix' },
+      /tokenSecretPrefix must match .*got "bad prefix"/,
+    ],
+    ['prefix with a trailing slash', { tokenSecretPrefix: 'lwa-tokens/' }, /must not start or end with "\/"/],
+    [
+      'plain-http LWA endpoint',
+      { lwaEndpoints: { NA: 'http://api.amazon.com' } },
+      /lwaEndpoints.NA must be an https:\/\/ URL \(http:\/\/ is allowed only for localhost or 127.0.0.1\)/,
+    ],
+    [
+      'LWA endpoint with a path slash',
+      { lwaEndpoints: { EU: 'https://api.amazon.co.uk/' } },
+      /lwaEndpoints.EU must be a base URL without trailing slash/,
+    ],
+    [
+      'unknown LWA region',
+      { lwaEndpoints: { XX: 'https://x' } as never },
+      /lwaEndpoints keys .* unknown: XX/,
+    ],
+    [
+      'login host with a scheme',
+      { loginAllowedHosts: { 'https://sellercentral.amazon.com': 'NA' } },
+      /loginAllowedHosts keys must be lower-case hostnames/,
+    ],
+    [
+      'refresh concurrency 0',
+      { refreshConcurrency: 0 },
+      /refreshConcurrency must be an integer from 1 to 64/,
+    ],
+    [
+      'refresh timeout 20 minutes',
+      { refreshTimeout: Duration.minutes(20) },
+      /refreshTimeout must be from 30 seconds/,
+    ],
+    [
+      'redirect URI not on /callback',
+      { redirectUri: 'https://auth.example.com/oauth' },
+      /redirectUri must end with the \/callback route/,
+    ],
+  ])('%s', (_name, props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  test('http on loopback is allowed for the LWA emulator', () => {
+    expect(
+      build({ lwaEndpoints: { NA: 'http://127.0.0.1:4010', EU: 'http://localhost:4010' } }),
+    ).not.toThrow();
+  });
+});
+
+describe('optional settings', () => {
+  test('custom prefix, regions, lead and rates reach the environment and IAM', () => {
+    const template = synth({
+      tokenSecretPrefix: 'sp-api/lwa',
+      refreshRegions: ['EU'],
+      refreshLead: Duration.minutes(15),
+      secretsWritesPerSecond: 10,
+      refreshReservedConcurrency: 2,
+      refreshTimeout: Duration.minutes(2),
+      refreshSchedule: ScheduleExpression.expression('rate(2 minutes)'),
+    });
+    expect(envOf(template, 'expire soon')).toMatchObject({
+      TOKEN_SECRET_PREFIX: 'sp-api/lwa',
+      REFRESH_REGIONS: 'EU',
+      REFRESH_LEAD_SECONDS: '900',
+      SECRETS_WRITES_PER_SECOND: '10',
+      LEASE_SECONDS: '180',
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(2 minutes)' });
+    const secretResources = policyStatements(template)
+      .filter(({ statement }) => actionsOf(statement).includes('secretsmanager:PutSecretValue'))
+      .flatMap(({ statement }) => resourcesOf(statement).map(flatten));
+    expect(new Set(secretResources)).toEqual(
+      new Set(['arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:sp-api/lwa/*']),
+    );
+  });
+
+  test('Seller Central, login host and redirect overrides set their variables only when given', () => {
+    const defaults = synth();
+    expect(envOf(defaults, 'GET /authorize').SELLER_CENTRAL_URLS).toBeUndefined();
+    expect(envOf(defaults, 'GET /login').LOGIN_ALLOWED_HOSTS).toBeUndefined();
+    expect(envOf(defaults, 'GET /callback').REDIRECT_URI).toBeUndefined();
+
+    const template = synth({
+      sellerCentralUrls: { EU: 'https://sellercentral.amazon.de' },
+      loginAllowedHosts: { 'sellercentral.amazon.de': 'EU', 'localhost:8080': 'NA' },
+      redirectUri: 'https://auth.example.com/callback',
+    });
+    expect(envOf(template, 'GET /authorize').SELLER_CENTRAL_URLS).toBe(
+      '{"EU":"https://sellercentral.amazon.de"}',
+    );
+    expect(envOf(template, 'GET /login')).toMatchObject({
+      LOGIN_ALLOWED_HOSTS: 'sellercentral.amazon.de=EU,localhost:8080=NA',
+      REDIRECT_URI: 'https://auth.example.com/callback',
+    });
+    expect(envOf(template, 'GET /callback').REDIRECT_URI).toBe('https://auth.example.com/callback');
+  });
+
+  test('LWA endpoint overrides merge over the defaults', () => {
+    const template = synth({ lwaEndpoints: { EU: 'https://api.amazon.com' } });
+    expect(JSON.parse(String(envOf(template, 'GET /callback').LWA_ENDPOINTS))).toEqual({
+      NA: 'https://api.amazon.com',
+      EU: 'https://api.amazon.com',
+      FE: 'https://api.amazon.co.jp',
+    });
+  });
+
+  test('webAclArn associates the web ACL with the stage', () => {
+    const webAclArn = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/lwa/1234';
+    synth({ webAclArn }).hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    synth().resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
+  test('the dead-letter alarm can be turned off; the metric stays available', () => {
+    const stack = new Stack(appWithoutBundling(), 'TestStack');
+    const service = new LwaTokenService(stack, 'Service', { refreshDeadLetterAlarm: false });
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(service.refreshDeadLetterMetric.metricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+});
+
+test('the cache margin the lead is validated against matches the token client', () => {
+  expect(TOKEN_CLIENT_CACHE_MARGIN_SECONDS).toBe(DEFAULT_CACHE_MARGIN_SECONDS);
+});

@@ -1,0 +1,894 @@
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import type { DueItem } from '../../../lambda/refresh/refresh-repository';
+import { degradedNextRefreshAt, refreshOne, runRefresh } from '../../../lambda/refresh/refresher';
+import { toEpochSeconds } from '../../../lambda/shared/clock';
+import type { SellerItem } from '../../../lambda/shared/seller-table';
+import {
+  CLIENT_SECRET,
+  conditionalCheckFailed,
+  createHarness,
+  emptySummary,
+  type HarnessOptions,
+  itemUpdates,
+  json,
+  KMS_KEY_ID,
+  LWA_ENDPOINTS,
+  leaseAcquires,
+  loggedText,
+  NOW,
+  NOW_MS,
+  newAccessToken,
+  OWNER,
+  PREVIOUS_CLIENT_SECRET,
+  rotatedRefreshToken,
+  rotatingAnswer,
+  seller,
+  storedRefreshToken,
+  storedSecret,
+  TABLE,
+  TOKEN_MARKERS,
+  writtenSecrets,
+} from './refresh-harness';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const secretsManager = mockClient(SecretsManagerClient);
+
+beforeEach(() => {
+  dynamo.reset();
+  secretsManager.reset();
+});
+
+/** Lets every pending promise callback run; no wall-clock time is spent waiting. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const due = (item: SellerItem): DueItem => ({
+  sellerId: item.sellerId,
+  region: item.region as DueItem['region'],
+  nextRefreshAt: item.nextRefreshAt ?? NOW,
+});
+const throttled = () =>
+  new SecretsManagerServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    message: 'Rate exceeded',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+function expectNoTokensLogged(log: Parameters<typeof loggedText>[0]): void {
+  const text = loggedText(log);
+  for (const marker of TOKEN_MARKERS) expect(text).not.toContain(marker);
+}
+
+/** One seller, refreshed through `refreshOne`. */
+function oneSeller(overrides: Partial<SellerItem> = {}, options: Omit<HarnessOptions, 'sellers'> = {}) {
+  const item = seller('A1SELLER0001', 'NA', overrides);
+  const harness = createHarness(dynamo, secretsManager, { sellers: [item], ...options });
+  const summary = emptySummary();
+  return { item, harness, summary, run: () => refreshOne(harness.deps, due(item), OWNER, summary) };
+}
+
+describe('degradedNextRefreshAt', () => {
+  it('backs off further as failures accumulate', () => {
+    // Act
+    const next = [1, 2, 3, 4, 5, 6].map((failureCount) =>
+      degradedNextRefreshAt({ nowSeconds: NOW, failureCount, random: () => 0.5 }),
+    );
+
+    // Assess
+    expect(next).toEqual([NOW + 120, NOW + 180, NOW + 300, NOW + 510, NOW + 510, NOW + 510]);
+    for (let i = 1; i < next.length; i++) expect(next[i]).toBeGreaterThanOrEqual(next[i - 1] ?? 0);
+  });
+
+  it('waits at least a minute and at most about sixteen when the token is far from expiry', () => {
+    // Act
+    const soonest = degradedNextRefreshAt({ nowSeconds: NOW, failureCount: 1, random: () => 0 });
+    const latest = degradedNextRefreshAt({ nowSeconds: NOW, failureCount: 50, random: () => 0.999_999 });
+
+    // Assess
+    expect(soonest).toBe(NOW + 60);
+    expect(latest).toBe(NOW + 60 + 899);
+  });
+
+  it('never schedules later than two minutes before the access token expires', () => {
+    // Act
+    const next = degradedNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 8,
+      accessTokenExpiresAt: NOW + 300,
+      random: () => 0.999_999,
+    });
+
+    // Assess
+    expect(next).toBe(NOW + 180);
+  });
+
+  it('never schedules sooner than 30 s from now, even when the token is about to expire or expired', () => {
+    // Act
+    const nearlyExpired = degradedNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 1,
+      accessTokenExpiresAt: NOW + 100,
+      random: () => 0.5,
+    });
+    const expired = degradedNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 1,
+      accessTokenExpiresAt: NOW - 3600,
+      random: () => 0.5,
+    });
+
+    // Assess
+    expect(nearlyExpired).toBe(NOW + 30);
+    expect(expired).toBe(NOW + 30);
+  });
+
+  it('keeps both bounds for every failure count, draw and expiry', () => {
+    for (let failureCount = 0; failureCount <= 40; failureCount++) {
+      for (const draw of [0, 0.3, 0.7, 0.999_999]) {
+        for (const expiresIn of [-60, 0, 100, 150, 151, 200, 600, 3600, undefined]) {
+          // Prepare
+          const accessTokenExpiresAt = expiresIn === undefined ? undefined : NOW + expiresIn;
+
+          // Act
+          const next = degradedNextRefreshAt({
+            nowSeconds: NOW,
+            failureCount,
+            accessTokenExpiresAt,
+            random: () => draw,
+          });
+
+          // Assess
+          expect(next).toBeGreaterThanOrEqual(NOW + 30);
+          if (accessTokenExpiresAt !== undefined && accessTokenExpiresAt - 120 >= NOW + 30) {
+            expect(next).toBeLessThanOrEqual(accessTokenExpiresAt - 120);
+          }
+        }
+      }
+    }
+  });
+});
+
+describe('refreshOne', () => {
+  it('takes the lease conditionally on the item still being due and unleased', async () => {
+    // Prepare
+    const { run, item } = oneSeller();
+
+    // Act
+    await run();
+
+    // Assess
+    expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { sellerId: item.sellerId, region: 'NA' },
+      UpdateExpression: expect.stringContaining('leaseOwner = :owner'),
+      ConditionExpression: expect.stringMatching(/nextRefreshAt <= :now.*leaseExpiresAt < :now/),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':owner': OWNER,
+        ':until': NOW + 360,
+        ':now': NOW,
+      }),
+    });
+  });
+
+  it('stores the rotated refresh token, then schedules on the returned expires_in', async () => {
+    // Prepare
+    const { run, item, harness, summary } = oneSeller();
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 1800));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(summary).toMatchObject({ rotationsStored: 1, unpersistedRotations: 0, secretWriteRetries: 0 });
+    const [written, ...more] = writtenSecrets(secretsManager);
+    expect(more).toEqual([]);
+    expect(written?.secretId).toBe(item.secretName);
+    expect(written?.clientRequestToken).toMatch(UUID);
+    expect(written?.value).toEqual({
+      sellerId: item.sellerId,
+      region: 'NA',
+      accessToken: newAccessToken(item.sellerId),
+      accessTokenExpiresAt: new Date((NOW + 1800) * 1000).toISOString(),
+      refreshToken: rotatedRefreshToken(item.sellerId),
+      tokenType: 'bearer',
+      updatedAt: new Date(NOW_MS).toISOString(),
+    });
+    expect(itemUpdates(dynamo)).toEqual([
+      {
+        sellerId: item.sellerId,
+        region: 'NA',
+        set: {
+          status: 'ACTIVE',
+          accessTokenExpiresAt: NOW + 1800,
+          // 1800 − lead 600 − spread floor(0.5 × 301) = 150
+          nextRefreshAt: NOW + 1800 - 600 - 150,
+          updatedAt: NOW,
+          failureCount: 0,
+          lastRefreshedAt: NOW,
+        },
+        remove: ['lastError', 'leaseOwner', 'leaseExpiresAt'],
+        condition: 'leaseOwner = :owner',
+        owner: OWNER,
+      },
+    ]);
+  });
+
+  it('writes the secret before the item update that releases the lease', async () => {
+    // Prepare
+    const { run, item, harness } = oneSeller();
+
+    // Act
+    await run();
+
+    // Assess
+    expect(harness.events).toEqual([
+      `lease:${item.sellerId}`,
+      `lwa:${storedRefreshToken(item.sellerId)}`,
+      `put:${item.secretName}`,
+      `update:${item.sellerId}:ACTIVE`,
+    ]);
+  });
+
+  it('sends the stored refresh token and the app credentials to the seller region endpoint', async () => {
+    // Prepare
+    const { run, item, harness } = oneSeller();
+
+    // Act
+    await run();
+
+    // Assess
+    expect(harness.lwa).toHaveBeenCalledTimes(1);
+    const [form, url] = harness.lwa.mock.calls[0] ?? [];
+    expect(url).toBe(`${LWA_ENDPOINTS.NA}/auth/o2/token`);
+    expect(Object.fromEntries(form ?? [])).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: storedRefreshToken(item.sellerId),
+      client_id: expect.any(String),
+      client_secret: CLIENT_SECRET,
+    });
+  });
+
+  it.each([
+    ['no refresh token', undefined],
+    ['the same refresh token', 'same'],
+  ])('keeps the stored refresh token when LWA returns %s', async (_label, kind) => {
+    // Prepare
+    const { run, item, harness, summary } = oneSeller();
+    harness.lwa.mockImplementation(() =>
+      json(200, {
+        access_token: newAccessToken(item.sellerId),
+        ...(kind ? { refresh_token: storedRefreshToken(item.sellerId) } : {}),
+        token_type: 'bearer',
+        expires_in: 3600,
+      }),
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(summary.rotationsStored).toBe(0);
+    expect(writtenSecrets(secretsManager)[0]?.value).toMatchObject({
+      accessToken: newAccessToken(item.sellerId),
+      refreshToken: storedRefreshToken(item.sellerId),
+    });
+  });
+
+  it('marks REAUTH_REQUIRED on invalid_grant, unschedules the seller under the lease and emits an event', async () => {
+    // Prepare
+    const { run, item, harness, summary } = oneSeller();
+    harness.lwa.mockImplementation(() => json(400, { error: 'invalid_grant', error_description: 'revoked' }));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('reauth-required');
+    expect(harness.lwa).toHaveBeenCalledTimes(1);
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+      Key: { sellerId: item.sellerId, region: 'NA' },
+      UpdateExpression: expect.stringMatching(/REMOVE nextRefreshAt\b/),
+      ConditionExpression: 'leaseOwner = :owner',
+      ExpressionAttributeValues: expect.objectContaining({ ':owner': OWNER }),
+    });
+    expect(itemUpdates(dynamo)).toEqual([
+      expect.objectContaining({
+        set: { status: 'REAUTH_REQUIRED', lastError: 'invalid_grant', updatedAt: NOW },
+        remove: ['nextRefreshAt', 'leaseOwner', 'leaseExpiresAt'],
+      }),
+    ]);
+    expect(harness.onReauthRequired).toHaveBeenCalledWith({ sellerId: item.sellerId, region: 'NA' });
+    expect(summary.unpersistedRotations).toBe(0);
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('retries a transient 503 within the run, then marks DEGRADED with a backoff nextRefreshAt', async () => {
+    // Prepare
+    const { run, item, harness } = oneSeller({ failureCount: 2, accessTokenExpiresAt: NOW + 3000 });
+    harness.lwa.mockImplementation(() => json(503, { error: 'temporarily_unavailable' }));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(harness.lwa).toHaveBeenCalledTimes(3);
+    expect(harness.sleep).toHaveBeenCalledTimes(2);
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    const nowSeconds = toEpochSeconds(harness.time.now);
+    expect(itemUpdates(dynamo)).toEqual([
+      {
+        sellerId: item.sellerId,
+        region: 'NA',
+        set: {
+          status: 'DEGRADED',
+          lastError: 'temporarily_unavailable',
+          failureCount: 3,
+          nextRefreshAt: degradedNextRefreshAt({
+            nowSeconds,
+            failureCount: 3,
+            accessTokenExpiresAt: NOW + 3000,
+            random: () => 0.5,
+          }),
+          updatedAt: nowSeconds,
+        },
+        remove: ['leaseOwner', 'leaseExpiresAt'],
+        condition: 'leaseOwner = :owner',
+        owner: OWNER,
+      },
+    ]);
+    expect(harness.log.warn).toHaveBeenCalledWith(
+      expect.any(String),
+      expect.objectContaining({ lwaError: 'temporarily_unavailable', failureCount: 3 }),
+    );
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('keeps the DEGRADED backoff before the stored access token expires', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({ failureCount: 9, accessTokenExpiresAt: NOW + 400 });
+    harness.lwa.mockImplementation(() => json(500, { error: 'server_error' }));
+
+    // Act
+    await run();
+
+    // Assess
+    const [update] = itemUpdates(dynamo);
+    expect(update?.set.nextRefreshAt).toBeLessThanOrEqual(NOW + 400 - 120);
+    expect(update?.set.nextRefreshAt).toBeGreaterThanOrEqual(toEpochSeconds(harness.time.now) + 30);
+  });
+
+  it('classifies an LWA timeout as transient and records it', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    harness.lwa.mockImplementation(() => new DOMException('The operation timed out', 'TimeoutError'));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(harness.lwa).toHaveBeenCalledTimes(3);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ status: 'DEGRADED', lastError: 'timeout' });
+  });
+
+  it('recovers when a retry succeeds within the run', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({ status: 'DEGRADED', failureCount: 4 });
+    harness.lwa.mockImplementationOnce(() => json(429, { error: 'TooManyRequests' }));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(harness.sleep).toHaveBeenCalledTimes(1);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ status: 'ACTIVE', failureCount: 0 });
+  });
+
+  it('honours Retry-After before retrying', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    harness.lwa.mockImplementationOnce(() => json(429, { error: 'TooManyRequests' }, { 'Retry-After': '3' }));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(harness.sleep).toHaveBeenCalledTimes(1);
+    expect(harness.sleep.mock.calls[0]?.[0]).toBeGreaterThanOrEqual(3_000);
+    expect(harness.lwa).toHaveBeenCalledTimes(2);
+  });
+
+  it('caps a long Retry-After at the retry maxDelayMs', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    harness.lwa.mockImplementationOnce(() => json(503, { error: 'server_error' }, { 'Retry-After': '3600' }));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(harness.sleep.mock.calls).toEqual([[5_000]]);
+  });
+
+  it.each(['invalid_client', 'unauthorized_client'])(
+    'on %s releases the lease without marking the seller and raises an app fault',
+    async (code) => {
+      // Prepare
+      const { run, item, harness } = oneSeller();
+      harness.lwa.mockImplementation(() => json(401, { error: code }));
+
+      // Act
+      const outcome = run();
+
+      // Assess
+      await expect(outcome).rejects.toMatchObject({ name: 'AppFault', code });
+      expect(harness.lwa).toHaveBeenCalledTimes(1);
+      expect(itemUpdates(dynamo)).toEqual([
+        {
+          sellerId: item.sellerId,
+          region: 'NA',
+          set: {},
+          remove: ['leaseOwner', 'leaseExpiresAt'],
+          condition: 'leaseOwner = :owner',
+          owner: OWNER,
+        },
+      ]);
+    },
+  );
+
+  it('falls back to the previous client secret during a rotation', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({}, { previousClientSecretExpiresAt: '2026-11-25T00:00:00.000Z' });
+    harness.lwa.mockImplementationOnce(() => json(401, { error: 'invalid_client' }));
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(harness.lwa.mock.calls.map(([form]) => form.get('client_secret'))).toEqual([
+      CLIENT_SECRET,
+      PREVIOUS_CLIENT_SECRET,
+    ]);
+  });
+
+  it('does not offer a previous client secret past its expiry', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({}, { previousClientSecretExpiresAt: '2026-11-24T19:59:59.000Z' });
+    harness.lwa.mockImplementation(() => json(401, { error: 'invalid_client' }));
+
+    // Act
+    const outcome = run();
+
+    // Assess
+    await expect(outcome).rejects.toMatchObject({ name: 'AppFault' });
+    expect(harness.lwa).toHaveBeenCalledTimes(1);
+  });
+
+  it('retries a throttled secret write with one ClientRequestToken generated before LWA was called', async () => {
+    // Prepare
+    const { run, harness, summary } = oneSeller();
+    secretsManager.on(PutSecretValueCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({});
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    const tokens = writtenSecrets(secretsManager).map((w) => w.clientRequestToken);
+    expect(tokens).toHaveLength(3);
+    expect(new Set(tokens).size).toBe(1);
+    expect(tokens[0]).toMatch(UUID);
+    expect(summary.secretWriteRetries).toBe(2);
+    expect(harness.writeSleep).toHaveBeenCalledTimes(2);
+  });
+
+  it('counts an unpersisted rotation when every write fails, logs it without a token, and degrades', async () => {
+    // Prepare
+    const { run, item, harness, summary } = oneSeller({ failureCount: 0 });
+    secretsManager.on(PutSecretValueCommand).rejects(throttled());
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(summary.unpersistedRotations).toBe(1);
+    expect(summary.rotationsStored).toBe(0);
+    expect(secretsManager).toReceiveCommandTimes(PutSecretValueCommand, 3);
+    expect(harness.log.error).toHaveBeenCalledTimes(1);
+    expect(harness.log.error).toHaveBeenCalledWith(
+      expect.stringContaining('Unpersisted rotation'),
+      expect.objectContaining({ sellerId: item.sellerId, region: 'NA', error: 'ThrottlingException' }),
+    );
+    expect(itemUpdates(dynamo)).toEqual([
+      expect.objectContaining({
+        set: expect.objectContaining({
+          status: 'DEGRADED',
+          lastError: 'secret_write_failed',
+          failureCount: 1,
+        }),
+        condition: 'leaseOwner = :owner',
+      }),
+    ]);
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('degrades without counting an unpersisted rotation when the failed write held no new refresh token', async () => {
+    // Prepare
+    const { run, item, harness, summary } = oneSeller();
+    harness.lwa.mockImplementation(() =>
+      json(200, { access_token: newAccessToken(item.sellerId), token_type: 'bearer', expires_in: 3600 }),
+    );
+    secretsManager.on(PutSecretValueCommand).rejects(throttled());
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(summary.unpersistedRotations).toBe(0);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ lastError: 'secret_write_failed' });
+  });
+
+  it('skips LWA when the secret is already fresh after taking the lease', async () => {
+    // Prepare
+    const item = seller('A1SELLER0001');
+    const freshExpiry = NOW + 3500;
+    const { run, harness } = oneSeller(
+      {},
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date(freshExpiry * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('already-fresh');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(itemUpdates(dynamo)).toEqual([
+      expect.objectContaining({
+        set: {
+          status: 'ACTIVE',
+          accessTokenExpiresAt: freshExpiry,
+          nextRefreshAt: freshExpiry - 600,
+          updatedAt: NOW,
+          failureCount: 0,
+        },
+        condition: 'leaseOwner = :owner',
+      }),
+    ]);
+  });
+
+  it('does nothing when the lease is not granted', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    dynamo.on(UpdateCommand).rejects(conditionalCheckFailed());
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('not-leased');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(secretsManager).toReceiveCommandTimes(PutSecretValueCommand, 0);
+    expect(dynamo).toReceiveCommandTimes(UpdateCommand, 1);
+  });
+
+  it.each([
+    ['missing', undefined, 'secret_missing'],
+    ['without a refresh token', 'no-refresh-token', 'no_refresh_token'],
+  ])('marks REAUTH_REQUIRED when the secret is %s', async (_label, kind, code) => {
+    // Prepare
+    const item = seller('A1SELLER0001');
+    const { run, harness } = oneSeller(
+      {},
+      { secrets: { [item.secretName]: kind ? storedSecret(item, { refreshToken: undefined }) : undefined } },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('reauth-required');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(itemUpdates(dynamo)[0]).toMatchObject({
+      set: { status: 'REAUTH_REQUIRED', lastError: code },
+      remove: expect.arrayContaining(['nextRefreshAt']),
+    });
+  });
+
+  it('reports lease-lost but keeps the stored token when the lease was taken over before the item update', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    dynamo
+      .on(UpdateCommand, { ConditionExpression: 'leaseOwner = :owner' })
+      .rejects(conditionalCheckFailed());
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('lease-lost');
+    expect(writtenSecrets(secretsManager)).toHaveLength(1);
+    expectNoTokensLogged(harness.log);
+  });
+});
+
+describe('runRefresh', () => {
+  it('refreshes every due seller and summarises the run', async () => {
+    // Prepare
+    const sellers = [seller('A1SELLER0001'), seller('A1SELLER0002'), seller('A1SELLER0003')];
+    const { deps, log } = createHarness(dynamo, secretsManager, { sellers, config: { concurrency: 2 } });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toEqual({ ...emptySummary(), due: 3, refreshed: 3, rotationsStored: 3 });
+    expect(dynamo).toReceiveCommandWith(QueryCommand, {
+      TableName: TABLE,
+      IndexName: 'byRegion',
+      ExpressionAttributeValues: { ':region': 'NA', ':now': NOW },
+    });
+    expect(writtenSecrets(secretsManager).map((w) => w.value.refreshToken)).toEqual(
+      expect.arrayContaining(sellers.map((s) => rotatedRefreshToken(s.sellerId))),
+    );
+    expectNoTokensLogged(log);
+  });
+
+  it('stops on invalid_client with concurrency 4: one app fault, no seller marked, leases released', async () => {
+    // Prepare
+    const sellers = Array.from({ length: 12 }, (_, i) => seller(`A1SELLER${String(i).padStart(4, '0')}`));
+    const { deps, log, lwa } = createHarness(dynamo, secretsManager, { sellers, config: { concurrency: 4 } });
+    lwa.mockImplementation(() => json(401, { error: 'invalid_client' }));
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary.appFault).toBe('invalid_client');
+    expect(summary).toMatchObject({ refreshed: 0, degraded: 0, reauthRequired: 0 });
+    const leased = leaseAcquires(dynamo).map((input) => input.Key?.sellerId);
+    expect(leased.length).toBeGreaterThan(0);
+    expect(leased.length).toBeLessThanOrEqual(4);
+    const updates = itemUpdates(dynamo);
+    expect(updates.every((u) => Object.keys(u.set).length === 0)).toBe(true);
+    expect(updates.map((u) => u.sellerId).sort()).toEqual([...leased].sort());
+    expect(updates.every((u) => u.remove.includes('leaseOwner') && u.owner === OWNER)).toBe(true);
+    const appFaultLogs = log.error.mock.calls.filter(([message]) =>
+      String(message).includes('app credentials'),
+    );
+    expect(appFaultLogs).toHaveLength(1);
+    expect(appFaultLogs[0]?.[1]).toEqual({ lwaError: 'invalid_client' });
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expectNoTokensLogged(log);
+  });
+
+  it('takes no work when the deadline has already passed', async () => {
+    // Prepare
+    const { deps, lwa } = createHarness(dynamo, secretsManager, {
+      sellers: [seller('A1SELLER0001')],
+      config: { concurrency: 3 },
+    });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS - 1, owner: OWNER });
+
+    // Assess
+    expect(summary).toEqual({ ...emptySummary(), budgetExhausted: true });
+    expect(dynamo).not.toReceiveCommand(QueryCommand);
+    expect(dynamo).not.toReceiveCommand(UpdateCommand);
+    expect(lwa).not.toHaveBeenCalled();
+  });
+
+  it('stops taking new work once the deadline passes mid-run and leaves the rest due', async () => {
+    // Prepare
+    const sellers = [seller('A1SELLER0001'), seller('A1SELLER0002'), seller('A1SELLER0003')];
+    const { deps, lwa, time } = createHarness(dynamo, secretsManager, { sellers });
+    lwa.mockImplementation((form) => {
+      time.now += 20_000;
+      return rotatingAnswer(form);
+    });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 30_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toMatchObject({ due: 2, refreshed: 2, budgetExhausted: true });
+    expect(leaseAcquires(dynamo).map((input) => input.Key?.sellerId)).toEqual([
+      'A1SELLER0001',
+      'A1SELLER0002',
+    ]);
+  });
+
+  it('interleaves regions so one backlog cannot starve another', async () => {
+    // Prepare
+    const sellers = [
+      seller('A1NA00001', 'NA'),
+      seller('A1NA00002', 'NA'),
+      seller('A1NA00003', 'NA'),
+      seller('A1EU00001', 'EU'),
+      seller('A1EU00002', 'EU'),
+      seller('A1FE00001', 'FE'),
+    ];
+    const { deps, lwa } = createHarness(dynamo, secretsManager, {
+      sellers,
+      config: { regions: ['NA', 'EU', 'FE'], concurrency: 1 },
+    });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toMatchObject({ due: 6, refreshed: 6 });
+    expect(leaseAcquires(dynamo).map((input) => input.Key?.sellerId)).toEqual([
+      'A1NA00001',
+      'A1EU00001',
+      'A1FE00001',
+      'A1NA00002',
+      'A1EU00002',
+      'A1NA00003',
+    ]);
+    expect(lwa.mock.calls.map(([, url]) => url)).toEqual([
+      `${LWA_ENDPOINTS.NA}/auth/o2/token`,
+      `${LWA_ENDPOINTS.EU}/auth/o2/token`,
+      `${LWA_ENDPOINTS.FE}/auth/o2/token`,
+      `${LWA_ENDPOINTS.NA}/auth/o2/token`,
+      `${LWA_ENDPOINTS.EU}/auth/o2/token`,
+      `${LWA_ENDPOINTS.NA}/auth/o2/token`,
+    ]);
+  });
+
+  it('isolates failures: one seller needing reauth and one degraded do not stop the others', async () => {
+    // Prepare
+    const sellers = [seller('A1REVOKED1'), seller('A1FLAKY001'), seller('A1HEALTHY1'), seller('A1LOCKED01')];
+    const { deps, lwa, log } = createHarness(dynamo, secretsManager, { sellers, config: { concurrency: 2 } });
+    dynamo
+      // The lease is the only update that asks for the item back.
+      .on(UpdateCommand, { Key: { sellerId: 'A1LOCKED01', region: 'NA' }, ReturnValues: 'ALL_NEW' })
+      .rejects(conditionalCheckFailed());
+    lwa.mockImplementation((form) => {
+      const refreshToken = form.get('refresh_token');
+      if (refreshToken === storedRefreshToken('A1REVOKED1')) return json(400, { error: 'invalid_grant' });
+      if (refreshToken === storedRefreshToken('A1FLAKY001')) return json(500, { error: 'server_error' });
+      return rotatingAnswer(form);
+    });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toEqual({
+      ...emptySummary(),
+      due: 4,
+      refreshed: 1,
+      reauthRequired: 1,
+      degraded: 1,
+      notLeased: 1,
+      rotationsStored: 1,
+    });
+    expectNoTokensLogged(log);
+  });
+
+  it('lets in-flight refreshes store their tokens before failing the run on a query error', async () => {
+    // Prepare
+    const sellers = [seller('A1NA00001', 'NA'), seller('A1EU00001', 'EU')];
+    const { deps, lwa } = createHarness(dynamo, secretsManager, {
+      sellers,
+      config: { regions: ['NA', 'EU'], concurrency: 2 },
+    });
+    const throttledQuery = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    dynamo
+      .on(QueryCommand, { ExpressionAttributeValues: { ':region': 'EU', ':now': NOW } })
+      .rejects(throttledQuery);
+    let answerLwa: () => void = () => {};
+    lwa.mockImplementation(
+      (form) =>
+        new Promise((resolve) => {
+          answerLwa = () => resolve(rotatingAnswer(form));
+        }),
+    );
+    let settled = false;
+
+    // Act
+    const run = runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+    run.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    for (let i = 0; i < 20 && lwa.mock.calls.length === 0; i++) await settle();
+    const settledWhileLwaInFlight = settled;
+    answerLwa();
+
+    // Assess
+    expect(lwa).toHaveBeenCalledTimes(1);
+    expect(settledWhileLwaInFlight).toBe(false);
+    await expect(run).rejects.toThrow('Rate exceeded');
+    expect(writtenSecrets(secretsManager).map((w) => w.value.refreshToken)).toEqual([
+      rotatedRefreshToken('A1NA00001'),
+    ]);
+    expect(itemUpdates(dynamo).map((u) => u.set.status)).toEqual(['ACTIVE']);
+  });
+
+  it('logs an unexpected failure for one seller and carries on with the next', async () => {
+    // Prepare
+    const sellers = [seller('A1BROKEN01'), seller('A1HEALTHY1')];
+    const { deps, log } = createHarness(dynamo, secretsManager, { sellers });
+    const outage = Object.assign(new Error('Internal server error'), {
+      name: 'InternalServerError',
+      $metadata: { httpStatusCode: 500 },
+    });
+    dynamo
+      .on(UpdateCommand, { Key: { sellerId: 'A1BROKEN01' }, ConditionExpression: 'leaseOwner = :owner' })
+      .rejects(outage);
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toMatchObject({ due: 2, refreshed: 1, degraded: 1 });
+    expect(log.error).toHaveBeenCalledWith('Unexpected refresh failure', {
+      sellerId: 'A1BROKEN01',
+      region: 'NA',
+      error: 'InternalServerError',
+    });
+    expect(writtenSecrets(secretsManager).map((w) => w.value.refreshToken)).toEqual([
+      rotatedRefreshToken('A1BROKEN01'),
+      rotatedRefreshToken('A1HEALTHY1'),
+    ]);
+    expectNoTokensLogged(log);
+  });
+
+  it('creates a vanished secret with the stack KMS key and the seller tags', async () => {
+    // Prepare
+    const item = seller('A1SELLER0001', 'EU');
+    const { deps } = createHarness(dynamo, secretsManager, { sellers: [item], config: { regions: ['EU'] } });
+    secretsManager
+      .on(PutSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: 'deleted', $metadata: { httpStatusCode: 400 } }));
+    secretsManager.on(CreateSecretCommand).resolves({});
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 60_000, owner: OWNER });
+
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 1, rotationsStored: 1 });
+    expect(secretsManager).toReceiveCommandWith(CreateSecretCommand, {
+      Name: item.secretName,
+      KmsKeyId: KMS_KEY_ID,
+      ClientRequestToken: expect.stringMatching(UUID),
+      Tags: expect.arrayContaining([
+        { Key: 'sellerId', Value: item.sellerId },
+        { Key: 'region', Value: 'EU' },
+      ]),
+    });
+  });
+});
