@@ -133,9 +133,7 @@ export async function runRefresh(
             summary.appFault = error.code;
             deps.log.error(
               'LWA rejected the app credentials; stopping this run. Check the app credentials secret.',
-              {
-                lwaError: error.code,
-              },
+              { lwaError: error.code, ...(error.detail ? { detail: error.detail } : {}) },
             );
           }
           stop = true;

@@ -1,4 +1,4 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Region } from '../../../lambda/shared/regions';
 import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy';
 import { captureLogs, type LogCapture } from '../../support/log-capture';
@@ -104,6 +104,37 @@ describe('refresh failures (moto + LWA emulator)', () => {
       expect(item?.leaseOwner).toBeUndefined();
     });
     expect(logs.lines.filter((l) => l.includes('LWA rejected the app credentials'))).toHaveLength(1);
+  });
+
+  it('treats app credentials that still hold placeholders as an app fault: no seller is marked', async () => {
+    // Prepare
+    const sellers = await dueSellers(5, 'PH');
+    await harness.deployment.secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: harness.deployment.appSecretId,
+        SecretString: JSON.stringify({
+          clientId: 'REPLACE_ME',
+          clientSecret: 'REPLACE_ME',
+          applicationId: 'REPLACE_ME',
+        }),
+      }),
+    );
+
+    // Act
+    const summary = await harness.run();
+
+    // Assess
+    expect(summary.appFault).toBe('app_credentials_unusable');
+    expect(summary.degraded + summary.reauthRequired + summary.refreshed).toBe(0);
+    expect(harness.lwa.NA.callCount('refresh_token')).toBe(0);
+    for (const seller of sellers) {
+      const item = await harness.readItem(seller.sellerId, seller.region);
+      expect(item).toMatchObject({ status: 'ACTIVE', failureCount: 0 });
+      expect(item?.leaseOwner).toBeUndefined();
+    }
+    const faultLines = logs.lines.filter((l) => l.includes('app_credentials_unusable'));
+    expect(faultLines).toHaveLength(1);
+    expect(faultLines[0]).toContain('placeholder');
   });
 
   it.each([
