@@ -18,6 +18,7 @@ export const CONTEXT_KEYS = [
   'refreshSchedule',
   'secretsWritesPerSecond',
   'refreshReservedConcurrency',
+  'grantlessScopes',
   'logRetentionDays',
   'apiThrottleRate',
   'apiThrottleBurst',
@@ -76,6 +77,25 @@ export function readAppConfig(node: Node): AppConfig {
   else {
     const reservedCount = optionalInteger(raw, 'refreshReservedConcurrency');
     if (reservedCount !== undefined) service.refreshReservedConcurrency = reservedCount;
+  }
+  const grantless = raw('grantlessScopes');
+  if (grantless !== undefined && grantless !== null) {
+    let parsed: unknown = grantless;
+    if (typeof grantless === 'string') {
+      try {
+        parsed = JSON.parse(grantless);
+      } catch {
+        throw new ContextError(
+          'grantlessScopes',
+          'must be a JSON object of region to a list of scopes',
+          grantless,
+        );
+      }
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ContextError('grantlessScopes', 'must be an object of region to a list of scopes', grantless);
+    }
+    service.grantlessScopes = parsed as Partial<Record<LwaRegion, string[]>>;
   }
   const retention = optionalInteger(raw, 'logRetentionDays');
   if (retention !== undefined) {

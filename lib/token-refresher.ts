@@ -16,6 +16,7 @@ import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
   resolveLwaEndpoints,
+  validateGrantlessScopes,
   validateIntegerInRange,
   validateRefreshLead,
   validateRegions,
@@ -80,6 +81,15 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    * @default - the account's default event bus
    */
   readonly reauthEventBus?: events.IEventBus;
+  /**
+   * Grantless scopes (`grant_type=client_credentials`) to keep a token for, per region, e.g.
+   * `{ NA: ['sellingpartnerapi::notifications'] }`. Each scope is indexed in the sellers table
+   * (`sellerId = grantless#<scope>`, `kind = grantless`) by the first refresher run after a
+   * deploy, which also obtains its first token; from then on it is refreshed like a seller.
+   * Scopes must match `^[A-Za-z0-9_:.-]+$`.
+   * @default - none
+   */
+  readonly grantlessScopes?: Partial<Record<LwaRegion, string[]>>;
   /**
    * Create an alarm that fires when anything reaches the dead-letter queue.
    * @default true
@@ -147,6 +157,8 @@ export class TokenRefresher extends Construct {
       );
     }
     const leaseSeconds = timeout.toSeconds() + DEFAULTS.leaseGrace.toSeconds();
+    const grantlessScopes = validateGrantlessScopes(this, props.grantlessScopes ?? {});
+    const hasGrantless = Object.values(grantlessScopes).some((scopes) => scopes.length > 0);
     const reauthEventBus =
       props.reauthEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
 
@@ -193,6 +205,7 @@ export class TokenRefresher extends Construct {
         LWA_MAX_CONCURRENCY: String(lwaMaxConcurrency),
         LEASE_SECONDS: String(leaseSeconds),
         EVENT_BUS_NAME: reauthEventBus.eventBusName,
+        ...(hasGrantless ? { GRANTLESS_SCOPES: JSON.stringify(grantlessScopes) } : {}),
       },
     });
     this.refreshFunction = handler.lambdaFunction;
@@ -204,7 +217,12 @@ export class TokenRefresher extends Construct {
 
     store.grantReadAppSecret(handler.role);
     store.grantWriteTokens(handler.role);
-    store.grantSellerTable(handler.role, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['dynamodb:Query']);
+    // PutItem only indexes configured grantless scopes (conditional on the item not existing).
+    store.grantSellerTable(
+      handler.role,
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...(hasGrantless ? ['dynamodb:PutItem'] : [])],
+      ['dynamodb:Query'],
+    );
     reauthEventBus.grantPutEventsTo(handler.role);
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {

@@ -257,3 +257,31 @@ export function validateSecretsWriteRate(
   }
   return writesPerSecond;
 }
+
+/** LWA scope syntax, e.g. `sellingpartnerapi::notifications`. */
+const SCOPE_PATTERN = /^[A-Za-z0-9_:.-]+$/;
+
+/** Grantless scopes per region: known regions, valid and unique scopes. */
+export function validateGrantlessScopes(
+  scope: IConstruct,
+  scopes: Partial<Record<string, string[]>>,
+): Partial<Record<LwaRegion, string[]>> {
+  const result: Partial<Record<LwaRegion, string[]>> = {};
+  for (const [region, list] of Object.entries(scopes)) {
+    if (!(LWA_REGIONS as readonly string[]).includes(region)) {
+      throw new LwaTokenServicePropsError(
+        scope,
+        `grantlessScopes has unknown region "${region}"; use NA, EU or FE.`,
+      );
+    }
+    const bad = (list ?? []).filter((s) => typeof s !== 'string' || s.length > 128 || !SCOPE_PATTERN.test(s));
+    if (bad.length > 0) {
+      throw new LwaTokenServicePropsError(
+        scope,
+        `grantlessScopes.${region} has invalid scopes ${JSON.stringify(bad)}; a scope matches ${SCOPE_PATTERN} (e.g. sellingpartnerapi::notifications).`,
+      );
+    }
+    result[region as LwaRegion] = [...new Set(list ?? [])];
+  }
+  return result;
+}

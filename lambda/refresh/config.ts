@@ -1,7 +1,13 @@
-import { getIntegerFromEnv, getStringFromEnv, parseRegionList, parseRegionUrlMap } from '../shared/env';
-import { DEFAULT_LWA_ENDPOINTS, type Region } from '../shared/regions';
+import {
+  ConfigurationError,
+  getIntegerFromEnv,
+  getStringFromEnv,
+  parseRegionList,
+  parseRegionUrlMap,
+} from '../shared/env';
+import { DEFAULT_LWA_ENDPOINTS, isRegion, type Region } from '../shared/regions';
 import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '../shared/scheduling';
-import { DEFAULT_TOKEN_SECRET_PREFIX } from '../shared/secret-names';
+import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../shared/secret-names';
 import type { RefreshConfig } from './refresher';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -18,6 +24,39 @@ export interface RefreshHandlerConfig extends RefreshConfig {
   /** Time kept free before the Lambda timeout for in-flight work to finish. */
   readonly stopBeforeTimeoutSeconds: number;
   readonly eventBusName?: string;
+}
+
+/** `GRANTLESS_SCOPES`: JSON region → scopes, e.g. {"NA":["sellingpartnerapi::notifications"]}. */
+export function parseGrantlessScopes(raw: string | undefined): Partial<Record<Region, string[]>> {
+  if (!raw?.trim()) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigurationError(
+      'Environment variable GRANTLESS_SCOPES must be JSON such as {"NA":["sellingpartnerapi::notifications"]}.',
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigurationError(
+      'Environment variable GRANTLESS_SCOPES must be a JSON object of region to a list of scopes.',
+    );
+  }
+  const result: Partial<Record<Region, string[]>> = {};
+  for (const [region, scopes] of Object.entries(parsed)) {
+    if (!isRegion(region)) {
+      throw new ConfigurationError(
+        `Environment variable GRANTLESS_SCOPES has unknown region "${region}"; use NA, EU or FE.`,
+      );
+    }
+    if (!Array.isArray(scopes) || scopes.some((scope) => !isScope(scope))) {
+      throw new ConfigurationError(
+        `Environment variable GRANTLESS_SCOPES must list scopes matching [A-Za-z0-9_:.-]+ for region ${region}.`,
+      );
+    }
+    result[region] = [...new Set(scopes as string[])];
+  }
+  return result;
 }
 
 export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig {
@@ -50,5 +89,6 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
       max: 600,
     }),
     eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
+    grantlessScopes: parseGrantlessScopes(env.GRANTLESS_SCOPES),
   };
 }

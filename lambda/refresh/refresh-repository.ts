@@ -1,7 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from '../shared/regions';
-import { BY_REGION_INDEX, type SellerItem, SellerStatus } from '../shared/seller-table';
+import {
+  BY_REGION_INDEX,
+  grantlessItemKey,
+  type SellerItem,
+  SellerStatus,
+  TokenKind,
+} from '../shared/seller-table';
 
 export interface DueItem {
   readonly sellerId: string;
@@ -123,6 +129,43 @@ export class RefreshRepository {
       },
       remove: [],
     });
+  }
+
+  /**
+   * Indexes a configured grantless scope, due at once, unless it is indexed already: the refresher
+   * then obtains its first token on this run and keeps it fresh like any seller's.
+   * Returns false when the item existed.
+   */
+  async ensureGrantlessItem(input: {
+    region: Region;
+    scope: string;
+    secretName: string;
+    nowSeconds: number;
+  }): Promise<boolean> {
+    try {
+      await this.documentClient.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            sellerId: grantlessItemKey(input.scope),
+            region: input.region,
+            kind: TokenKind.Grantless,
+            scope: input.scope,
+            secretName: input.secretName,
+            status: SellerStatus.Active,
+            nextRefreshAt: input.nowSeconds,
+            failureCount: 0,
+            authorizedAt: input.nowSeconds,
+            updatedAt: input.nowSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(sellerId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Gives the lease back untouched, e.g. when the run stops for an app-level fault. */

@@ -11,7 +11,8 @@ import { type Clock, toEpochSeconds } from '../shared/clock';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { computeRefreshSchedule } from '../shared/scheduling';
-import type { SellerItem } from '../shared/seller-table';
+import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
+import { type SellerItem, TokenKind } from '../shared/seller-table';
 import type { TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
 import type { RateLimiter, Semaphore } from './pacing';
@@ -27,6 +28,10 @@ export interface RefreshConfig {
   readonly leaseSeconds: number;
   /** Attempts per LWA refresh within one run before the seller is marked DEGRADED. */
   readonly lwaMaxAttempts: number;
+  /** Grantless scopes to keep fresh, per region. */
+  readonly grantlessScopes?: Readonly<Partial<Record<Region, readonly string[]>>>;
+  /** Prefix of token secrets, for the names of grantless secrets. */
+  readonly tokenSecretPrefix?: string;
 }
 
 /** The run logs through Powertools' structured logger: outcome, seller and error code, never a token. */
@@ -110,6 +115,7 @@ export async function runRefresh(
     secretWriteRetries: 0,
     budgetExhausted: false,
   };
+  await indexGrantlessScopes(deps);
   const queue = interleave(
     deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),
   );
@@ -195,16 +201,20 @@ export async function refreshOne(
       errorName(error) === 'MalformedTokenSecretError' ? 'secret_malformed' : 'secret_read_failed',
     );
   }
-  if (!stored?.refreshToken) {
-    const reason = stored ? 'no_refresh_token' : 'secret_missing';
-    deps.log.warn('Token secret cannot be refreshed; the seller must authorize again', { ...ids, reason });
-    return markReauth(deps, due, owner, reason);
+  // Grantless tokens are re-issued from the scope; everything else needs its stored refresh token.
+  const grant = planGrant(item, stored);
+  if (grant.kind === 'impossible') {
+    deps.log.warn('Token secret cannot be refreshed; the seller must authorize again', {
+      ...ids,
+      reason: grant.reason,
+    });
+    return markReauth(deps, due, owner, grant.reason);
   }
 
   // Another worker may have refreshed between our index read and our lease (invariant 2).
-  const storedExpiry = toEpochSeconds(Date.parse(stored.accessTokenExpiresAt));
+  const storedExpiry = stored ? toEpochSeconds(Date.parse(stored.accessTokenExpiresAt)) : 0;
   const now = toEpochSeconds(deps.clock());
-  if (storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
+  if (stored && storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
     const nextRefreshAt = storedExpiry - config.leadSeconds;
     const kept = await deps.repository.recordRefreshed(due, owner, {
       accessTokenExpiresAt: storedExpiry,
@@ -220,13 +230,26 @@ export async function refreshOne(
   const issuedAtMs = deps.clock();
   let response: LwaTokenResponse;
   try {
-    response = await callLwa(deps, due.region, stored.refreshToken);
+    response = await callLwa(deps, due.region, (clientId, clientSecret) => {
+      const endpoint = deps.config.lwaEndpoints[due.region];
+      return grant.kind === 'grantless'
+        ? deps.lwa.grantlessToken(endpoint, { clientId, clientSecret, scope: grant.scope })
+        : deps.lwa.refreshAccessToken(endpoint, { clientId, clientSecret, refreshToken: grant.refreshToken });
+    });
   } catch (error) {
     if (error instanceof AppFault) {
       await deps.repository.releaseLease(due, owner);
       throw error;
     }
     const code = error instanceof LwaError ? error.code : 'unexpected_error';
+    if (error instanceof LwaError && error.kind === 'invalid_scope') {
+      // The app may not use this scope: an app-level problem, but only this scope's item is marked.
+      deps.log.error(
+        'LWA refused a grantless scope (invalid_scope); check the roles of the app in the developer console or remove the scope',
+        { ...ids, scope: item.scope },
+      );
+      return degrade(deps, due, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
+    }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
       deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
       return markReauth(deps, due, owner, code);
@@ -247,12 +270,17 @@ export async function refreshOne(
     random: deps.random,
   });
   // LWA may return no refresh token or the same one; then the stored one stays valid.
-  const rotated = response.refreshToken !== undefined && response.refreshToken !== stored.refreshToken;
+  const storedRefreshToken = grant.kind === 'refresh' ? grant.refreshToken : undefined;
+  const rotated =
+    grant.kind === 'refresh' &&
+    response.refreshToken !== undefined &&
+    response.refreshToken !== storedRefreshToken;
   const value: TokenSecretValue = {
-    ...stored,
+    ...(stored ?? { region: due.region }),
+    ...(grant.kind === 'grantless' ? { scope: grant.scope } : {}),
     accessToken: response.accessToken,
     accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
-    refreshToken: rotated ? response.refreshToken : stored.refreshToken,
+    refreshToken: rotated ? response.refreshToken : storedRefreshToken,
     tokenType: response.tokenType,
     updatedAt: new Date(issuedAtMs).toISOString(),
   };
@@ -263,7 +291,10 @@ export async function refreshOne(
       value,
       clientRequestToken,
       kmsKeyId: config.kmsKeyId,
-      tags: { sellerId: due.sellerId, region: due.region },
+      tags:
+        grant.kind === 'grantless'
+          ? { scope: grant.scope, region: due.region }
+          : { sellerId: due.sellerId, region: due.region },
     });
     summary.secretWriteRetries += attempts - 1;
   } catch (error) {
@@ -301,7 +332,11 @@ export async function refreshOne(
  * Calls LWA with bounded retries for transient failures (honouring Retry-After). When LWA
  * rejects the client, the previous client secret is tried during a rotation before giving up.
  */
-async function callLwa(deps: RefreshDeps, region: Region, refreshToken: string): Promise<LwaTokenResponse> {
+async function callLwa(
+  deps: RefreshDeps,
+  _region: Region,
+  request: (clientId: string, clientSecret: string) => Promise<LwaTokenResponse>,
+): Promise<LwaTokenResponse> {
   let credentials: AppCredentials;
   try {
     credentials = await deps.appCredentials.get();
@@ -314,14 +349,7 @@ async function callLwa(deps: RefreshDeps, region: Region, refreshToken: string):
   for (const [index, clientSecret] of secrets.entries()) {
     try {
       return await retryWithBackoff(
-        () =>
-          deps.lwaCalls.use(() =>
-            deps.lwa.refreshAccessToken(deps.config.lwaEndpoints[region], {
-              clientId: credentials.clientId,
-              clientSecret,
-              refreshToken,
-            }),
-          ),
+        () => deps.lwaCalls.use(() => request(credentials.clientId, clientSecret)),
         (error) => error instanceof LwaError && error.kind === 'transient',
         {
           maxAttempts: deps.config.lwaMaxAttempts,
@@ -386,6 +414,7 @@ async function degrade(
   owner: string,
   item: SellerItem,
   code: string,
+  retryAfterSeconds?: number,
 ): Promise<SellerOutcome> {
   const nowSeconds = toEpochSeconds(deps.clock());
   const failureCount = (item.failureCount ?? 0) + 1;
@@ -393,14 +422,63 @@ async function degrade(
     nowSeconds,
     failureCount,
     errorCode: code,
-    nextRefreshAt: degradedNextRefreshAt({
-      nowSeconds,
-      failureCount,
-      accessTokenExpiresAt: item.accessTokenExpiresAt,
-      random: deps.random,
-    }),
+    nextRefreshAt:
+      retryAfterSeconds !== undefined
+        ? nowSeconds + retryAfterSeconds
+        : degradedNextRefreshAt({
+            nowSeconds,
+            failureCount,
+            accessTokenExpiresAt: item.accessTokenExpiresAt,
+            random: deps.random,
+          }),
   });
   return marked ? 'degraded' : 'lease-lost';
+}
+
+/** An app that may not use a scope won't be allowed a minute later either; look again hourly. */
+const INVALID_SCOPE_RETRY_SECONDS = 3600;
+
+type GrantPlan =
+  | { readonly kind: 'refresh'; readonly refreshToken: string }
+  | { readonly kind: 'grantless'; readonly scope: string }
+  | { readonly kind: 'impossible'; readonly reason: string };
+
+/** How this item's next token is obtained, from what the table and the secret hold. */
+function planGrant(item: SellerItem, stored: TokenSecretValue | undefined): GrantPlan {
+  if (item.kind === TokenKind.Grantless) {
+    return item.scope
+      ? { kind: 'grantless', scope: item.scope }
+      : { kind: 'impossible', reason: 'scope_missing' };
+  }
+  if (!stored) return { kind: 'impossible', reason: 'secret_missing' };
+  if (!stored.refreshToken) return { kind: 'impossible', reason: 'no_refresh_token' };
+  return { kind: 'refresh', refreshToken: stored.refreshToken };
+}
+
+const indexedGrantless = new WeakSet<RefreshDeps>();
+
+/**
+ * Indexes every configured grantless scope that is not indexed yet, once per execution
+ * environment: the first refresher run after a deploy obtains their first tokens.
+ */
+async function indexGrantlessScopes(deps: RefreshDeps): Promise<void> {
+  if (indexedGrantless.has(deps)) return;
+  const nowSeconds = toEpochSeconds(deps.clock());
+  for (const [region, scopes] of Object.entries(deps.config.grantlessScopes ?? {}) as Array<
+    [Region, string[]]
+  >) {
+    for (const scope of scopes) {
+      const secretName = grantlessSecretName(
+        deps.config.tokenSecretPrefix ?? DEFAULT_TOKEN_SECRET_PREFIX,
+        region,
+        scope,
+      );
+      if (await deps.repository.ensureGrantlessItem({ region, scope, secretName, nowSeconds })) {
+        deps.log.info('Indexed a grantless scope; its first token is obtained now', { region, scope });
+      }
+    }
+  }
+  indexedGrantless.add(deps);
 }
 
 /** Round-robin over several async iterators until all are exhausted. */

@@ -13,7 +13,11 @@ export const SellerStatus = {
 } as const;
 export type SellerStatus = (typeof SellerStatus)[keyof typeof SellerStatus];
 
-/** Tells apart the kinds of token the table indexes; sellers are the default. */
+/**
+ * Tells apart the kinds of token the table indexes; sellers are the default. Grantless items are
+ * keyed `sellerId = grantless#<scope>`, device accounts `sellerId = device#<account id>`, so they
+ * can never collide with an SP-API selling partner id (which starts with "A").
+ */
 export const TokenKind = { Seller: 'seller', Grantless: 'grantless', Device: 'device' } as const;
 export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 
@@ -21,7 +25,10 @@ export type TokenKind = (typeof TokenKind)[keyof typeof TokenKind];
 export interface SellerItem {
   readonly sellerId: string;
   readonly region: string;
+  /** Absent on items written before kinds existed; treated as `seller`. */
   readonly kind?: TokenKind;
+  /** The LWA scope of a grantless item. */
+  readonly scope?: string;
   readonly status: SellerStatus;
   readonly secretName: string;
   readonly accessTokenExpiresAt?: number;
@@ -35,3 +42,6 @@ export interface SellerItem {
   readonly leaseOwner?: string;
   readonly leaseExpiresAt?: number;
 }
+
+export const grantlessItemKey = (scope: string): string => `grantless#${scope}`;
+export const deviceItemKey = (accountId: string): string => `device#${accountId}`;

@@ -137,6 +137,16 @@ describe('invalid props fail at synth with a message naming the prop', () => {
       /secretsWritesPerSecond must be an integer from 1 to 50 \(Secrets Manager allows 50 writes per second.*got 60/,
     ],
     [
+      'a grantless scope with a space',
+      { grantlessScopes: { NA: ['sellingpartnerapi notifications'] } },
+      /grantlessScopes\.NA has invalid scopes \["sellingpartnerapi notifications"\]/,
+    ],
+    [
+      'a grantless scope in an unknown region',
+      { grantlessScopes: { XX: ['profile'] } as unknown as LwaTokenServiceProps['grantlessScopes'] },
+      /grantlessScopes has unknown region "XX"/,
+    ],
+    [
       'writes per second of zero',
       { secretsWritesPerSecond: 0 },
       /secretsWritesPerSecond must be an integer from 1/,
@@ -240,6 +250,37 @@ describe('optional settings', () => {
     expect(new Set(secretResources)).toEqual(
       new Set(['arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:sp-api/lwa/*']),
     );
+  });
+
+  test('grantless scopes reach the refresher as GRANTLESS_SCOPES, with PutItem to index them', () => {
+    const scopes = {
+      NA: ['sellingpartnerapi::notifications'],
+      EU: ['sellingpartnerapi::client_credential:rotation'],
+    };
+    const template = synth({ grantlessScopes: scopes });
+    expect(JSON.parse(envOf(template, 'expire soon').GRANTLESS_SCOPES as string)).toEqual(scopes);
+    const refresherActions = policyStatements(template)
+      .filter(({ policy }) => policy.includes('Refresh'))
+      .flatMap(({ statement }) => actionsOf(statement));
+    expect(refresherActions).toContain('dynamodb:PutItem');
+  });
+
+  test('without grantless scopes the refresher gets neither the variable nor PutItem', () => {
+    const template = synth();
+    expect(envOf(template, 'expire soon').GRANTLESS_SCOPES).toBeUndefined();
+    const refresherActions = policyStatements(template)
+      .filter(({ policy }) => policy.includes('Refresh'))
+      .flatMap(({ statement }) => actionsOf(statement));
+    expect(refresherActions).toContain('dynamodb:UpdateItem');
+    expect(refresherActions).not.toContain('dynamodb:PutItem');
+  });
+
+  test("refreshReservedConcurrency 'none' deploys without a reservation", () => {
+    const template = synth({ refreshReservedConcurrency: 'none', secretsWritesPerSecond: 50 });
+    const refresher = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).endsWith('expire soon'),
+    );
+    expect(refresher?.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   test('Seller Central, login host and redirect overrides set their variables only when given', () => {

@@ -1,4 +1,4 @@
-import { loadRefreshConfig } from '../../../lambda/refresh/config';
+import { loadRefreshConfig, parseGrantlessScopes } from '../../../lambda/refresh/config';
 import { ConfigurationError } from '../../../lambda/shared/env';
 
 const MINIMAL_ENV = {
@@ -35,6 +35,7 @@ describe('loadRefreshConfig', () => {
       runBudgetSeconds: 50,
       stopBeforeTimeoutSeconds: 60,
       eventBusName: undefined,
+      grantlessScopes: {},
     });
   });
 
@@ -116,5 +117,24 @@ describe('loadRefreshConfig', () => {
     // Assess
     expect(load).toThrow(ConfigurationError);
     expect(load).toThrow(`Environment variable ${variable} `);
+  });
+});
+
+describe('parseGrantlessScopes', () => {
+  it('reads region → scopes and drops duplicates', () => {
+    expect(
+      parseGrantlessScopes(
+        '{"NA":["sellingpartnerapi::notifications","sellingpartnerapi::notifications"],"EU":[]}',
+      ),
+    ).toEqual({ NA: ['sellingpartnerapi::notifications'], EU: [] });
+  });
+
+  it.each([
+    ['not JSON', '{', /GRANTLESS_SCOPES must be JSON/],
+    ['an array', '[]', /JSON object of region/],
+    ['an unknown region', '{"XX":["profile"]}', /unknown region "XX"/],
+    ['a scope with a space', '{"NA":["a b"]}', /scopes matching/],
+  ])('rejects %s, naming the variable', (_, raw, message) => {
+    expect(() => parseGrantlessScopes(raw)).toThrow(message);
   });
 });
