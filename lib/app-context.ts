@@ -19,6 +19,7 @@ export const CONTEXT_KEYS = [
   'secretsWritesPerSecond',
   'refreshReservedConcurrency',
   'grantlessScopes',
+  'deviceAuthorizationApi',
   'logRetentionDays',
   'apiThrottleRate',
   'apiThrottleBurst',
@@ -96,6 +97,13 @@ export function readAppConfig(node: Node): AppConfig {
       throw new ContextError('grantlessScopes', 'must be an object of region to a list of scopes', grantless);
     }
     service.grantlessScopes = parsed as Partial<Record<LwaRegion, string[]>>;
+  }
+  const device = raw('deviceAuthorizationApi');
+  if (device !== undefined && device !== null) {
+    if (device !== true && device !== false && device !== 'true' && device !== 'false') {
+      throw new ContextError('deviceAuthorizationApi', 'must be true or false', device);
+    }
+    service.deviceAuthorizationApi = device === true || device === 'true';
   }
   const retention = optionalInteger(raw, 'logRetentionDays');
   if (retention !== undefined) {

@@ -45,6 +45,16 @@ export class LwaTokenStack extends Stack {
       description: 'App credentials secret: put clientId, clientSecret, applicationId and draft here',
       value: this.service.appSecret.secretArn,
     });
+    new CfnOutput(this, 'TokenKmsKeyArn', {
+      description: 'Key that encrypts token secrets (TOKEN_KMS_KEY_ID for the lwa-tokens CLI)',
+      value: this.service.encryptionKey.keyArn,
+    });
+    if (api.deviceAuthorizationsUrl) {
+      new CfnOutput(this, 'DeviceAuthorizationsUrl', {
+        description: 'POST {"region","scope"} here to start a device authorization',
+        value: api.deviceAuthorizationsUrl,
+      });
+    }
     new CfnOutput(this, 'SellerTableName', {
       description: 'DynamoDB table indexing authorized sellers',
       value: this.service.sellerTable.tableName,

@@ -54,6 +54,15 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+  /**
+   * Adds `POST /device/authorizations` and `GET /device/authorizations/{id}`: the LWA device flow
+   * run on behalf of devices that cannot hold client credentials. Approved accounts are stored
+   * like sellers (`kind = device`) and kept fresh by the refresher. The routes are public (anyone
+   * can start a flow; only the person who approves it gets an account stored), so they are off
+   * unless you need them.
+   * @default false
+   */
+  readonly deviceAuthorizationApi?: boolean;
 }
 
 /** Props of {@link SellerAuthorizationApi}. */
@@ -83,6 +92,10 @@ export class SellerAuthorizationApi extends Construct {
   public readonly loginUrl: string;
   /** OAuth redirect URI to register in the Seller Central developer console. */
   public readonly callbackUrl: string;
+  /** Handler of the device authorization routes, when enabled. */
+  public readonly deviceFunction?: lambda.Function;
+  /** `POST` here starts a device authorization, when enabled. */
+  public readonly deviceAuthorizationsUrl?: string;
 
   constructor(scope: Construct, id: string, props: SellerAuthorizationApiProps) {
     super(scope, id);
@@ -206,6 +219,37 @@ export class SellerAuthorizationApi extends Construct {
       );
     }
 
+    if (props.deviceAuthorizationApi ?? false) {
+      const device = new ServiceFunction(this, 'DeviceHandler', {
+        entry: handlerEntry('device/device-api-handler.ts'),
+        description: 'LWA token service: device authorization API',
+        memorySize: DEFAULTS.authMemorySize,
+        timeout: DEFAULTS.authTimeout,
+        environment: {
+          STATE_TABLE_NAME: store.stateTable.tableName,
+          SELLER_TABLE_NAME: store.sellerTable.tableName,
+          APP_SECRET_ID: store.appSecret.secretArn,
+          TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
+          LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
+          TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
+          REFRESH_LEAD_SECONDS: String(leadSeconds),
+        },
+        logRetention,
+      });
+      acknowledge(
+        device.lambdaFunction,
+        'Serverless-LambdaDLQ',
+        'Invoked synchronously by API Gateway, so a failure is returned to the caller and there is no event to dead-letter.',
+      );
+      store.grantReadAppSecret(device.role);
+      store.grantStateTable(device.role, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      store.grantSellerTable(device.role, ['dynamodb:UpdateItem']);
+      store.grantWriteTokens(device.role);
+      this.deviceFunction = device.lambdaFunction;
+      this.addDeviceRoutes(device, validator);
+      this.deviceAuthorizationsUrl = this.api.urlForPath('/device/authorizations');
+    }
+
     this.authorizeUrl = this.api.urlForPath('/authorize');
     this.loginUrl = this.api.urlForPath('/login');
     this.callbackUrl = this.api.urlForPath('/callback');
@@ -231,6 +275,42 @@ export class SellerAuthorizationApi extends Construct {
       'Invoked synchronously by API Gateway, so a failure is returned to the caller and there is no event to dead-letter.',
     );
     return handler;
+  }
+
+  private addDeviceRoutes(handler: ServiceFunction, validator: apigw.IRequestValidator): void {
+    const integration = new apigw.LambdaIntegration(handler.lambdaFunction, { allowTestInvoke: false });
+    const startModel = this.api.addModel('DeviceAuthorizationRequest', {
+      contentType: 'application/json',
+      schema: {
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ['region', 'scope'],
+        properties: {
+          region: { type: apigw.JsonSchemaType.STRING, enum: ['NA', 'EU', 'FE'] },
+          scope: { type: apigw.JsonSchemaType.STRING, pattern: '^[A-Za-z0-9_:.-]{1,128}$' },
+        },
+      },
+    });
+    const authorizations = this.api.root.addResource('device').addResource('authorizations');
+    const start = authorizations.addMethod('POST', integration, {
+      requestValidator: validator,
+      requestModels: { 'application/json': startModel },
+    });
+    const poll = authorizations.addResource('{id}').addMethod('GET', integration, {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.id': true },
+    });
+    for (const method of [start, poll]) {
+      acknowledge(
+        method,
+        'AwsSolutions-APIG4',
+        'Device flow for devices that hold no credentials; the person who approves the user code on Amazon authorizes it.',
+      );
+      acknowledge(
+        method,
+        'AwsSolutions-COG4',
+        'Device flow for devices that hold no credentials; there is no Cognito user to authorize.',
+      );
+    }
   }
 
   private addRoute(

@@ -33,3 +33,8 @@ export function scopeSlug(scope: string): string {
 export function grantlessSecretName(prefix: string, region: Region, scope: string): string {
   return `${prefix}/grantless/${region}/${scopeSlug(scope)}`;
 }
+
+/** `<prefix>/devices/<REGION>/<account id>`: device-flow accounts, under the same prefix and grants. */
+export function deviceSecretName(prefix: string, region: Region, accountId: string): string {
+  return `${prefix}/devices/${region}/${accountId}`;
+}

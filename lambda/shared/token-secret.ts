@@ -4,8 +4,10 @@ import { isRegion, type Region } from './regions';
 export interface TokenSecretValue {
   /** Present on seller (and device account) secrets. */
   readonly sellerId?: string;
-  /** Present on grantless secrets instead of `sellerId`. */
+  /** Present on grantless secrets instead of `sellerId`, and on device accounts. */
   readonly scope?: string;
+  /** Present on device-flow accounts instead of `sellerId`. */
+  readonly accountId?: string;
   readonly region: Region;
   readonly accessToken: string;
   readonly accessTokenExpiresAt: string;
@@ -51,6 +53,7 @@ export function parseTokenSecret(secretName: string, secretString: string | unde
     typeof value[key] === 'string' && value[key] !== '' ? (value[key] as string) : undefined;
   return {
     sellerId: optionalString('sellerId'),
+    accountId: optionalString('accountId'),
     scope: optionalString('scope'),
     region,
     accessToken: requireString('accessToken'),
@@ -65,6 +68,7 @@ export function parseTokenSecret(secretName: string, secretString: string | unde
 export function serializeTokenSecret(value: TokenSecretValue): string {
   return JSON.stringify({
     ...(value.sellerId !== undefined ? { sellerId: value.sellerId } : {}),
+    ...(value.accountId !== undefined ? { accountId: value.accountId } : {}),
     ...(value.scope !== undefined ? { scope: value.scope } : {}),
     region: value.region,
     accessToken: value.accessToken,

@@ -461,6 +461,7 @@ describe('outputs', () => {
         'CallbackUrl',
         'LoginUrl',
         'SellerTableName',
+        'TokenKmsKeyArn',
         'TokenSecretPrefix',
       ].sort(),
     );

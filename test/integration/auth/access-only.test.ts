@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { TokenClient, TokenExpiredError } from '../../../lambda/client';
 import { captureLogs, type LogCapture } from '../../support/log-capture';
 import { AuthTestBed, expectNoSecretsLeaked, newSellerId } from './auth-test-bed';
 
@@ -79,6 +81,29 @@ describe('an exchange that returns no refresh token', () => {
     expect(item).not.toHaveProperty('nextRefreshAt');
     expect(item?.accessTokenExpiresAt).toBe((item?.authorizedAt as number) + 3600);
     expect(logs.lines.some((line) => line.includes('ACCESS_ONLY') && line.includes(sellerId))).toBe(true);
+  });
+
+  it('lets the token client serve the access token until it expires, then raise a clear error', async () => {
+    // Prepare: an ACCESS_ONLY seller, and a client whose clock we move past the token's expiry
+    const sellerId = newSellerId();
+    await bed.callback((await bed.consentedCallback(sellerId)).query);
+    const secret = await storedSecret(sellerId);
+    let now = Date.now();
+    const client = new TokenClient({
+      secretPrefix: bed.deployment.tokenSecretPrefix,
+      clock: () => now,
+      sellerTable: { client: new DynamoDBClient({}), tableName: bed.deployment.sellerTableName },
+    });
+
+    // Act / Assess: served while valid
+    expect((await client.getAccessToken({ sellerId, region: 'EU' })).accessToken).toBe(secret.accessToken);
+
+    // Act / Assess: past expiry, a clear error that says why it cannot be refreshed
+    now = Date.parse(secret.accessTokenExpiresAt as string) + 1000;
+    const read = client.getAccessToken({ sellerId, region: 'EU' });
+    await expect(read).rejects.toBeInstanceOf(TokenExpiredError);
+    await expect(read).rejects.toThrow(/no refresh token/i);
+    await expect(read).rejects.not.toThrow(secret.accessToken as string);
   });
 
   it('returns an ACCESS_ONLY seller to ACTIVE, scheduled, when a later authorization brings a refresh token', async () => {
