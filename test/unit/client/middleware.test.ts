@@ -1,13 +1,13 @@
 import 'aws-sdk-client-mock-jest';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { MiddyfiedHandler, Request } from '@middy/core';
+import middy, { type MiddyfiedHandler, type Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { InvalidTokenRequestError, SellerNotAuthorizedError, TokenClient } from '../../../lambda/client';
 import { type LwaAccessTokenContext, lwaAccessToken } from '../../../lambda/client/middleware';
 
-// @middy/core is ESM-only and jest on Node 20 can't require it, so these tests drive the
-// middleware object the way middy does: `before` gets the request and must return undefined.
+// Most tests drive the middleware object the way middy does (`before` gets the request and must
+// return undefined); the last ones run it inside a real middy handler.
 
 const SELLER = 'A2EUQ1WTGCTBG2';
 const ACCESS_TOKEN = 'Atza|IwEBIFirstAccessTokenValue0123456789';
@@ -151,4 +151,51 @@ it('types the handler context (checked by tsc --noEmit)', () => {
       });
 
   expect(typeof typedHandler).toBe('function');
+});
+
+describe('inside a real middy handler', () => {
+  it('hands the handler the seller token on its context', async () => {
+    // Prepare
+    const client = newClient();
+    const handler = middy(async (_event: SellerEvent, context: Context & LwaAccessTokenContext) => ({
+      token: context.lwaAccessToken.accessToken,
+      expiresAt: context.lwaAccessToken.expiresAt.toISOString(),
+    })).use(
+      lwaAccessToken<SellerEvent>({
+        client,
+        resolve: (event) => ({ sellerId: event.sellerId, region: 'NA' }),
+      }),
+    );
+
+    // Act
+    // Lambda passes a plain context; the middleware adds `lwaAccessToken` before the handler runs.
+    const lambdaContext = { functionName: 'consumer', awsRequestId: 'req-1' } as Context;
+    const result = await handler({ sellerId: SELLER }, lambdaContext as Context & LwaAccessTokenContext);
+
+    // Assess
+    expect(result).toEqual({ token: ACCESS_TOKEN, expiresAt: new Date(NOW + HOUR).toISOString() });
+    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+  });
+
+  it('fails the invocation with the typed error when the seller is not authorized', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).rejects(
+      Object.assign(new Error("Secrets Manager can't find the specified secret."), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    const inner = jest.fn();
+    const handler = middy(inner).use(
+      lwaAccessToken<SellerEvent>({
+        client: newClient(),
+        resolve: (event) => ({ sellerId: event.sellerId, region: 'NA' }),
+      }),
+    );
+
+    // Act / Assess
+    await expect(handler({ sellerId: SELLER }, {} as Context)).rejects.toBeInstanceOf(
+      SellerNotAuthorizedError,
+    );
+    expect(inner).not.toHaveBeenCalled();
+  });
 });
