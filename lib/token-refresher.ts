@@ -1,4 +1,4 @@
-import { type Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -91,6 +91,13 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    */
   readonly grantlessScopes?: Partial<Record<LwaRegion, string[]>>;
   /**
+   * Create an alarm that fires when the refresher falls behind: most runs of 15 minutes ran out
+   * of their time budget with sellers still due. Tokens then start expiring before they are
+   * refreshed; raise `secretsWritesPerSecond` (each 1/s keeps about 2,400 more sellers fresh).
+   * @default true
+   */
+  readonly refreshBehindAlarm?: boolean;
+  /**
    * Create an alarm that fires when anything reaches the dead-letter queue.
    * @default true
    */
@@ -120,6 +127,10 @@ export class TokenRefresher extends Construct {
   public readonly refreshDeadLetterMetric: cloudwatch.Metric;
   /** The alarm on {@link refreshDeadLetterMetric}, unless disabled. */
   public readonly deadLetterAlarm?: cloudwatch.Alarm;
+  /** Runs that stopped at their time budget with work left, per 5 minutes. */
+  public readonly refreshBehindMetric: cloudwatch.Metric;
+  /** The alarm on {@link refreshBehindMetric}, unless disabled. */
+  public readonly refreshBehindAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: TokenRefresherProps) {
     super(scope, id);
@@ -269,6 +280,25 @@ export class TokenRefresher extends Construct {
       period: DEFAULTS.scheduleMaxEventAge,
       statistic: cloudwatch.Stats.MAXIMUM,
     });
+    // Published by the refresh handler through Powertools Metrics (namespace and service dimension).
+    this.refreshBehindMetric = new cloudwatch.Metric({
+      namespace: DEFAULTS.metricsNamespace,
+      metricName: 'RunBudgetExhausted',
+      dimensionsMap: { service: 'refresher' },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+    });
+    if (props.refreshBehindAlarm ?? true) {
+      this.refreshBehindAlarm = new cloudwatch.Alarm(this, 'RefreshBehindAlarm', {
+        alarmDescription:
+          'Most refresh runs ran out of time with sellers still due: tokens may expire before they are refreshed. Raise secretsWritesPerSecond or spread sellers over more accounts.',
+        metric: this.refreshBehindMetric,
+        threshold: 4,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     if (props.refreshDeadLetterAlarm ?? true) {
       this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
         alarmDescription:

@@ -78,6 +78,8 @@ export function usableClientSecrets(credentials: AppCredentials, nowMs: number):
  */
 export class AppCredentialsProvider {
   private cached?: { value: AppCredentials; fetchedAt: number };
+  /** Concurrent callers on a cold cache share one read (the refresher starts several workers at once). */
+  private inFlight?: Promise<AppCredentials>;
 
   constructor(
     private readonly secretsManager: SecretsManagerClient,
@@ -89,6 +91,13 @@ export class AppCredentialsProvider {
   async get(): Promise<AppCredentials> {
     const now = this.clock();
     if (this.cached && now - this.cached.fetchedAt < this.ttlMs) return this.cached.value;
+    this.inFlight ??= this.read(now).finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async read(now: number): Promise<AppCredentials> {
     let secretString: string | undefined;
     try {
       const output = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: this.secretId }));

@@ -356,6 +356,18 @@ describe('EventBridge Scheduler', () => {
     });
   });
 
+  test('alarm when most runs of 15 minutes hit their time budget (the refresher is falling behind)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LwaTokenService',
+      MetricName: 'RunBudgetExhausted',
+      Dimensions: [{ Name: 'service', Value: 'refresher' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 4,
+      EvaluationPeriods: 3,
+    });
+  });
+
   test('the scheduler role may only invoke the unqualified refresh function and send to the DLQ', () => {
     const statements = statementsOfRole(template, 'LwaTokenServiceRefresherScheduleRole');
     expect(statements.map((s) => [actionsOf(s), resourcesOf(s).map(flatten)])).toEqual([

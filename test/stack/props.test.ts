@@ -322,8 +322,19 @@ describe('optional settings', () => {
   test('the dead-letter alarm can be turned off; the metric stays available', () => {
     const stack = new Stack(appWithoutBundling(), 'TestStack');
     const service = new LwaTokenService(stack, 'Service', { refreshDeadLetterAlarm: false });
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((alarm) => alarm.Properties.MetricName)).toEqual(['RunBudgetExhausted']);
     expect(service.refreshDeadLetterMetric.metricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+
+  test('the falling-behind alarm can be turned off; the metric stays available', () => {
+    const stack = new Stack(appWithoutBundling(), 'TestStack');
+    const service = new LwaTokenService(stack, 'Service', {
+      refreshBehindAlarm: false,
+      refreshDeadLetterAlarm: false,
+    });
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    expect(service.refresher.refreshBehindMetric.metricName).toBe('RunBudgetExhausted');
   });
 });
 

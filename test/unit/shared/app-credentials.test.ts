@@ -247,3 +247,26 @@ describe('AppCredentialsProvider', () => {
     await expect(credentials.get()).resolves.toMatchObject({ clientSecret: CLIENT_SECRET });
   });
 });
+
+describe('AppCredentialsProvider single flight', () => {
+  it('makes one GetSecretValue for concurrent callers on a cold cache', async () => {
+    // Prepare
+    const sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({
+        clientId: 'amzn1.application-oa2-client.x',
+        clientSecret: 's',
+        applicationId: 'amzn1.sp.solution.x',
+      }),
+    });
+    const provider = new AppCredentialsProvider(new SecretsManagerClient({}), 'app', () => 0);
+
+    // Act
+    const all = await Promise.all(Array.from({ length: 8 }, () => provider.get()));
+
+    // Assess
+    expect(new Set(all.map((c) => c.clientId))).toEqual(new Set(['amzn1.application-oa2-client.x']));
+    expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    sm.restore();
+  });
+});
