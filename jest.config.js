@@ -41,6 +41,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },
+    {
+      // `npm start` end to end: the local run as a subprocess, driven by Debian's chromium.
+      displayName: 'local',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/local/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/local/global-setup.ts',
+    },
   ],
   testTimeout: 60000,
 };

@@ -1,7 +1,7 @@
 /**
  * Runs the emulator as its own process, driven through `/__emulator/` by whoever started it:
  *   npx tsx test/emulators/lwa/cli.ts [--port 4010] [--client-id ID --client-secret S]
- *     [--expires-in 3600] [--rotation never|every-refresh]
+ *     [--expires-in 3600] [--rotation never|every-refresh] [--consent-callback-url URL]
  * Prints one JSON line `{"url": "..."}` once listening, so a parent can wait for it; stops on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
       'client-secret': { type: 'string', default: DEFAULT_CLIENT.clientSecret },
       'expires-in': { type: 'string', default: '3600' },
       rotation: { type: 'string', default: 'never' },
+      'consent-callback-url': { type: 'string' },
     },
   });
   const emulator = await startLwaEmulator({
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     clients: [{ clientId: values['client-id'], clientSecret: values['client-secret'] }],
     expiresIn: Number(values['expires-in']),
     rotation: values.rotation as LwaRotation, // validated by the emulator
+    consentCallbackUrl: values['consent-callback-url'],
   });
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
   const shutdown = (): void => {

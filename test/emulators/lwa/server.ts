@@ -1,6 +1,17 @@
-/** The HTTP layer: LWA endpoints, fault injection, and a JSON control interface under `/__emulator/`. */
+/**
+ * The HTTP layer: LWA endpoints, Seller Central's consent page, fault injection, and a JSON
+ * control interface under `/__emulator/`.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import {
+  answerConsent,
+  CONSENT_PATH,
+  type ConsentReply,
+  errorPage,
+  SAMPLE_SELLER_IDS,
+  showConsent,
+} from './consent';
 import { CODEPAIR_PATH, LwaCore, oauthError, type Params, type Reply, TOKEN_PATH } from './emulator';
 import { FaultQueue, faultReply } from './faults';
 import type { LwaEmulator, LwaEmulatorOptions, LwaFault, LwaRequestLogEntry, LwaRotation } from './types';
@@ -71,6 +82,30 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(body);
 }
 
+function sendConsent(res: ServerResponse, reply: ConsentReply): void {
+  const headers = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' };
+  if (reply.kind === 'redirect') {
+    res.writeHead(302, { ...headers, Location: reply.location, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, {
+    ...headers,
+    'Content-Type': 'text/html;charset=UTF-8',
+    'Content-Length': Buffer.byteLength(reply.html),
+    // No form-action: the consent form's answer redirects to the app, on another origin.
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  });
+  res.end(reply.html);
+}
+
+function callbackUrl(value: string): string {
+  if (!/^https?:\/\/\S+$/.test(value)) {
+    throw new BadRequest('callbackUrl must be an absolute http(s) URL');
+  }
+  return new URL(value).toString();
+}
+
 function ok(body: Record<string, unknown> = { ok: true }): Reply {
   return { status: 200, body };
 }
@@ -93,11 +128,15 @@ export class LwaEmulatorServer implements LwaEmulator {
   // Pending latency timers with their wake-ups, so stop() never waits for one.
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private readonly server: Server;
+  private readonly sampleSellerIds: readonly string[];
+  private consentCallbackUrl: string | undefined;
   private baseUrl = '';
   private stopped = false;
 
   constructor(opts: LwaEmulatorOptions = {}) {
     this.core = new LwaCore(opts, opts.now ?? Date.now);
+    this.sampleSellerIds = opts.sampleSellerIds ?? SAMPLE_SELLER_IDS;
+    if (opts.consentCallbackUrl !== undefined) this.setConsentCallbackUrl(opts.consentCallbackUrl);
     this.server = createServer((req, res) => {
       this.route(req, res).catch(() => {
         // A client that went away mid-request lands here too; only answer if it can still hear us.
@@ -161,6 +200,9 @@ export class LwaEmulatorServer implements LwaEmulator {
   denyDevice(userCode: string): void {
     this.core.denyDevice(userCode);
   }
+  setConsentCallbackUrl(url: string): void {
+    this.consentCallbackUrl = callbackUrl(url);
+  }
   injectFault(fault: LwaFault): void {
     this.faults.add(fault);
   }
@@ -191,6 +233,7 @@ export class LwaEmulatorServer implements LwaEmulator {
     if (path === TOKEN_PATH || path === CODEPAIR_PATH) return this.handleLwa(req, res, path);
     if (path.startsWith(`${CONTROL_PREFIX}/`))
       return this.handleControl(req, res, path.slice(CONTROL_PREFIX.length));
+    if (path === CONSENT_PATH) return this.handleConsent(req, res);
     req.resume();
     if (path === '/device' && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'text/html;charset=UTF-8', 'Cache-Control': 'no-store' });
@@ -201,6 +244,32 @@ export class LwaEmulatorServer implements LwaEmulator {
       status: 404,
       body: { error: 'not_found', error_description: `no route for ${req.method} ${path}` },
     });
+  }
+
+  private async handleConsent(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const config = { callbackUrl: this.consentCallbackUrl, sampleSellerIds: this.sampleSellerIds };
+    if (req.method === 'GET') {
+      req.resume();
+      const query = new URL(req.url ?? '/', this.baseUrl || `http://${HOST}`).searchParams;
+      return sendConsent(res, showConsent(config, query));
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      res.writeHead(405, { Allow: 'GET, POST', 'Content-Length': 0 });
+      res.end();
+      return;
+    }
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams(await readBody(req));
+    } catch (err) {
+      if (!(err instanceof BadRequest)) throw err;
+      return sendConsent(res, errorPage(400, err.message));
+    }
+    sendConsent(
+      res,
+      answerConsent(config, form, (sellerId) => this.core.issueAuthorizationCode({ sellerId })),
+    );
   }
 
   private async handleLwa(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -314,6 +383,11 @@ export class LwaEmulatorServer implements LwaEmulator {
           refreshTokenValid: this.isRefreshTokenValid(token),
         });
       }
+      case 'GET /consent':
+        return ok({ callbackUrl: this.consentCallbackUrl ?? null, sampleSellerIds: this.sampleSellerIds });
+      case 'POST /consent':
+        this.setConsentCallbackUrl(requireString(body, 'callbackUrl'));
+        return ok({ callbackUrl: this.consentCallbackUrl ?? null, sampleSellerIds: this.sampleSellerIds });
       case 'GET /stats':
         return ok(this.stats());
       case 'GET /requests':

@@ -26,6 +26,13 @@ export interface LwaEmulatorOptions {
   grantlessScopes?: string[];
   /** Scopes accepted by `/auth/o2/create/codepair`. */
   deviceScopes?: string[];
+  /**
+   * Where the consent page (`GET /apps/authorize/consent`) sends the seller: the app's redirect
+   * URI. Default: unset, and the page says so until `setConsentCallbackUrl()` is called.
+   */
+  consentCallbackUrl?: string;
+  /** Seller ids the consent page offers. Default: A1LOCALSELLER01, A2LOCALSELLER02, A3LOCALSELLER03. */
+  sampleSellerIds?: string[];
 }
 
 export type LwaOAuthError =
@@ -81,6 +88,8 @@ export interface LwaEmulator {
   revokeRefreshTokens(subject: string): void;
   approveDevice(userCode: string): void;
   denyDevice(userCode: string): void;
+  /** The app's redirect URI, where the consent page sends the seller with a code or a denial. */
+  setConsentCallbackUrl(url: string): void;
 
   injectFault(fault: LwaFault): void;
   clearFaults(): void;

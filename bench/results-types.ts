@@ -1,0 +1,29 @@
+import type { MonthlyCost } from './arithmetic';
+import type { ColdStartResult } from './cold-start';
+import type { FleetResult } from './fleet/simulate';
+import type { ThroughputResult } from './refresh-throughput';
+import type { TokenClientResult } from './token-client';
+
+/** What `npm run bench` writes to bench/results/latest.json. */
+export interface BenchResults {
+  readonly mode: 'quick' | 'full';
+  readonly date: string;
+  readonly command: string;
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly node: string;
+    readonly os: string;
+    readonly memoryGb: number;
+  };
+  readonly stepSeconds: Record<string, number>;
+  readonly throughput: ThroughputResult[];
+  readonly tokenClient: TokenClientResult;
+  readonly coldStart: ColdStartResult;
+  readonly fleet: FleetResult[];
+  readonly cost: {
+    readonly pricesSource: string;
+    readonly assumptions: Record<string, number | string>;
+    readonly perThousandSellers: MonthlyCost;
+  };
+}
