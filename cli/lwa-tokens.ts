@@ -9,9 +9,9 @@ import {
 } from '../lambda/shared/aws-clients';
 import { realSleep } from '../lambda/shared/backoff';
 import { systemClock } from '../lambda/shared/clock';
-import { ConfigurationError, getStringFromEnv, parseRegionUrlMap } from '../lambda/shared/env';
+import { ConfigurationError, getStringFromEnv, loadLwaEndpoints } from '../lambda/shared/env';
 import { LwaClient } from '../lambda/shared/lwa-client';
-import { DEFAULT_LWA_ENDPOINTS, isRegion, type Region } from '../lambda/shared/regions';
+import { isRegion, type Region } from '../lambda/shared/regions';
 import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '../lambda/shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../lambda/shared/secret-names';
 import { SellerRepository } from '../lambda/shared/seller-repository';
@@ -66,10 +66,7 @@ function parseDeviceLogin(argv: string[], env: NodeJS.ProcessEnv): DeviceLoginOp
   }
   const setting = (flag: string | undefined, name: string, fallback?: string) =>
     flag ?? getStringFromEnv(name, env, fallback);
-  const endpoints = {
-    ...DEFAULT_LWA_ENDPOINTS,
-    ...parseRegionUrlMap('LWA_ENDPOINTS', env.LWA_ENDPOINTS?.trim() || '{}'),
-  };
+  const endpoints = loadLwaEndpoints(env, { required: false });
   return {
     region: values.region,
     scope: values.scope,

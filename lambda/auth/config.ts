@@ -1,12 +1,11 @@
-import { ConfigurationError, getIntegerFromEnv, getStringFromEnv, parseRegionUrlMap } from '../shared/env';
 import {
-  DEFAULT_LOGIN_HOSTS,
-  DEFAULT_LWA_ENDPOINTS,
-  DEFAULT_SELLER_CENTRAL_URLS,
-  isRegion,
-  type Region,
-} from '../shared/regions';
-import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '../shared/scheduling';
+  ConfigurationError,
+  getStringFromEnv,
+  loadLwaEndpoints,
+  loadRefreshTiming,
+  parseRegionUrlMap,
+} from '../shared/env';
+import { DEFAULT_LOGIN_HOSTS, DEFAULT_SELLER_CENTRAL_URLS, isRegion, type Region } from '../shared/regions';
 import { DEFAULT_TOKEN_SECRET_PREFIX } from '../shared/secret-names';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -64,19 +63,9 @@ export function loadCallbackConfig(env: Env = process.env): CallbackConfig {
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
     appSecretId: getStringFromEnv('APP_SECRET_ID', env),
     tokenSecretPrefix: getStringFromEnv('TOKEN_SECRET_PREFIX', env, DEFAULT_TOKEN_SECRET_PREFIX),
-    lwaEndpoints: {
-      ...DEFAULT_LWA_ENDPOINTS,
-      ...parseRegionUrlMap('LWA_ENDPOINTS', getStringFromEnv('LWA_ENDPOINTS', env)),
-    },
+    lwaEndpoints: loadLwaEndpoints(env),
     kmsKeyId: getStringFromEnv('TOKEN_KMS_KEY_ID', env),
-    leadSeconds: getIntegerFromEnv('REFRESH_LEAD_SECONDS', env, DEFAULT_REFRESH_LEAD_SECONDS, {
-      min: 120,
-      max: 3000,
-    }),
-    spreadSeconds: getIntegerFromEnv('REFRESH_SPREAD_SECONDS', env, DEFAULT_REFRESH_SPREAD_SECONDS, {
-      min: 0,
-      max: 1800,
-    }),
+    ...loadRefreshTiming(env),
     redirectUri: optionalUrl('REDIRECT_URI', env),
   };
 }

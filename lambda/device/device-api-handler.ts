@@ -5,11 +5,10 @@ import { AppCredentialsError, AppCredentialsProvider } from '../shared/app-crede
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
 import { systemClock } from '../shared/clock';
-import { getIntegerFromEnv, getStringFromEnv, parseRegionUrlMap } from '../shared/env';
+import { getStringFromEnv, loadLwaEndpoints, loadRefreshTiming } from '../shared/env';
 import { createLogger, errorName } from '../shared/logger';
 import { LwaClient, LwaError } from '../shared/lwa-client';
-import { DEFAULT_LWA_ENDPOINTS, isRegion } from '../shared/regions';
-import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '../shared/scheduling';
+import { isRegion } from '../shared/regions';
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../shared/secret-names';
 import { SellerRepository } from '../shared/seller-repository';
 import { TokenStore } from '../shared/token-store';
@@ -26,10 +25,7 @@ const deps: DeviceApiDeps = {
   appCredentials: new AppCredentialsProvider(secretsManager, getStringFromEnv('APP_SECRET_ID'), systemClock),
   lwa: new LwaClient({ timeoutMs: 10_000 }),
   clock: systemClock,
-  lwaEndpoints: {
-    ...DEFAULT_LWA_ENDPOINTS,
-    ...parseRegionUrlMap('LWA_ENDPOINTS', getStringFromEnv('LWA_ENDPOINTS')),
-  },
+  lwaEndpoints: loadLwaEndpoints(process.env),
   tokens: new TokenStore(secretsManager, retry),
   sellers: new SellerRepository(documentClient, getStringFromEnv('SELLER_TABLE_NAME')),
   random: Math.random,
@@ -37,11 +33,7 @@ const deps: DeviceApiDeps = {
   config: {
     tokenSecretPrefix: getStringFromEnv('TOKEN_SECRET_PREFIX', process.env, DEFAULT_TOKEN_SECRET_PREFIX),
     kmsKeyId: getStringFromEnv('TOKEN_KMS_KEY_ID'),
-    leadSeconds: getIntegerFromEnv('REFRESH_LEAD_SECONDS', process.env, DEFAULT_REFRESH_LEAD_SECONDS, {
-      min: 120,
-      max: 3000,
-    }),
-    spreadSeconds: DEFAULT_REFRESH_SPREAD_SECONDS,
+    ...loadRefreshTiming(process.env),
   },
 };
 

@@ -2,11 +2,11 @@ import {
   ConfigurationError,
   getIntegerFromEnv,
   getStringFromEnv,
+  loadLwaEndpoints,
+  loadRefreshTiming,
   parseRegionList,
-  parseRegionUrlMap,
 } from '../shared/env';
-import { DEFAULT_LWA_ENDPOINTS, isRegion, type Region } from '../shared/regions';
-import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '../shared/scheduling';
+import { isRegion, type Region } from '../shared/regions';
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../shared/secret-names';
 import type { RefreshConfig } from './refresher';
 
@@ -64,20 +64,10 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
     appSecretId: getStringFromEnv('APP_SECRET_ID', env),
     tokenSecretPrefix: getStringFromEnv('TOKEN_SECRET_PREFIX', env, DEFAULT_TOKEN_SECRET_PREFIX),
-    lwaEndpoints: {
-      ...DEFAULT_LWA_ENDPOINTS,
-      ...parseRegionUrlMap('LWA_ENDPOINTS', getStringFromEnv('LWA_ENDPOINTS', env)),
-    } as Record<Region, string>,
+    lwaEndpoints: loadLwaEndpoints(env),
     kmsKeyId: getStringFromEnv('TOKEN_KMS_KEY_ID', env),
     regions: parseRegionList('REFRESH_REGIONS', getStringFromEnv('REFRESH_REGIONS', env, 'NA,EU,FE')),
-    leadSeconds: getIntegerFromEnv('REFRESH_LEAD_SECONDS', env, DEFAULT_REFRESH_LEAD_SECONDS, {
-      min: 120,
-      max: 3000,
-    }),
-    spreadSeconds: getIntegerFromEnv('REFRESH_SPREAD_SECONDS', env, DEFAULT_REFRESH_SPREAD_SECONDS, {
-      min: 0,
-      max: 1800,
-    }),
+    ...loadRefreshTiming(env),
     secretsWritesPerSecond: getIntegerFromEnv('SECRETS_WRITES_PER_SECOND', env, 20, { min: 1, max: 50 }),
     concurrency: getIntegerFromEnv('REFRESH_CONCURRENCY', env, 8, { min: 1, max: 64 }),
     lwaMaxConcurrency: getIntegerFromEnv('LWA_MAX_CONCURRENCY', env, 8, { min: 1, max: 64 }),

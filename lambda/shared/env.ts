@@ -1,4 +1,5 @@
-import { isRegion, type Region } from './regions';
+import { DEFAULT_LWA_ENDPOINTS, isRegion, type Region } from './regions';
+import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from './scheduling';
 
 /** Raised at cold start when the environment is missing or malformed; names the variable and what to do. */
 export class ConfigurationError extends Error {
@@ -78,4 +79,30 @@ export function parseRegionList(name: string, raw: string): Region[] {
     );
   }
   return [...new Set(regions)] as Region[];
+}
+
+/**
+ * `LWA_ENDPOINTS` merged over Amazon's hosts. Handlers require the variable (the constructs always
+ * set it); the CLI passes `required: false` and talks to Amazon unless told otherwise.
+ */
+export function loadLwaEndpoints(
+  env: Env,
+  options: { required: boolean } = { required: true },
+): Record<Region, string> {
+  const raw = options.required ? getStringFromEnv('LWA_ENDPOINTS', env) : env.LWA_ENDPOINTS?.trim() || '{}';
+  return { ...DEFAULT_LWA_ENDPOINTS, ...parseRegionUrlMap('LWA_ENDPOINTS', raw) };
+}
+
+/** `REFRESH_LEAD_SECONDS` and `REFRESH_SPREAD_SECONDS`, read the same way by every writer of a schedule. */
+export function loadRefreshTiming(env: Env): { leadSeconds: number; spreadSeconds: number } {
+  return {
+    leadSeconds: getIntegerFromEnv('REFRESH_LEAD_SECONDS', env, DEFAULT_REFRESH_LEAD_SECONDS, {
+      min: 120,
+      max: 3000,
+    }),
+    spreadSeconds: getIntegerFromEnv('REFRESH_SPREAD_SECONDS', env, DEFAULT_REFRESH_SPREAD_SECONDS, {
+      min: 0,
+      max: 1800,
+    }),
+  };
 }
