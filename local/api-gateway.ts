@@ -38,9 +38,31 @@ export function findRoute(
   method: string,
   path: string,
 ): ApiRoute | 'method-not-allowed' | undefined {
-  const forPath = routes.filter((route) => route.path === path);
+  const forPath = routes.filter((route) => matchPath(route.path, path) !== undefined);
   if (forPath.length === 0) return undefined;
   return forPath.find((route) => route.method === method) ?? 'method-not-allowed';
+}
+
+/**
+ * Matches a resource template such as `/device/authorizations/{id}` against a request path, as
+ * API Gateway does: a `{name}` segment matches one non-empty segment. Returns the path parameters.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const expected = template.split('/');
+  const actual = path.split('/');
+  if (expected.length !== actual.length) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [i, segment] of expected.entries()) {
+    const value = actual[i] as string;
+    const name = /^\{(\w+)\}$/.exec(segment)?.[1];
+    if (name) {
+      if (value === '') return undefined;
+      parameters[name] = decodeURIComponent(value);
+    } else if (segment !== value) {
+      return undefined;
+    }
+  }
+  return parameters;
 }
 
 /** Invokes the route's handler with the event API Gateway would build and writes its result. */
@@ -92,7 +114,7 @@ export function toProxyEvent(
     multiValueHeaders: headers.multi,
     queryStringParameters: query.count > 0 ? query.single : null,
     multiValueQueryStringParameters: query.count > 0 ? query.multi : null,
-    pathParameters: null,
+    pathParameters: pathParametersOf(route.path, url.pathname),
     stageVariables: null,
     body,
     isBase64Encoded: false,
@@ -172,4 +194,9 @@ function multiValueMap(pairs: ReadonlyArray<readonly [string, string]>): {
     multi[name] = [...(multi[name] ?? []), value];
   }
   return { single, multi, count: pairs.length };
+}
+
+function pathParametersOf(template: string, path: string): Record<string, string> | null {
+  const parameters = matchPath(template, path);
+  return parameters && Object.keys(parameters).length > 0 ? parameters : null;
 }

@@ -6,6 +6,7 @@ type AuthorizeModule = typeof import('../lambda/auth/authorize-handler');
 type LoginModule = typeof import('../lambda/auth/login-handler');
 type CallbackModule = typeof import('../lambda/auth/callback-handler');
 type RefreshModule = typeof import('../lambda/refresh/handler');
+type DeviceModule = typeof import('../lambda/device/device-api-handler');
 
 export type RefreshHandler = (event: unknown, context: Context) => Promise<RefreshRunSummary>;
 
@@ -43,6 +44,19 @@ const API_ROUTES: readonly RouteDefinition[] = [
     path: '/callback',
     functionName: 'callback',
     load: () => (require('../lambda/auth/callback-handler') as CallbackModule).handler,
+  },
+  // The device flow's routes, which a deployment has with `deviceAuthorizationApi: true`.
+  {
+    method: 'POST',
+    path: '/device/authorizations',
+    functionName: 'device',
+    load: () => (require('../lambda/device/device-api-handler') as DeviceModule).handler,
+  },
+  {
+    method: 'GET',
+    path: '/device/authorizations/{id}',
+    functionName: 'device',
+    load: () => (require('../lambda/device/device-api-handler') as DeviceModule).handler,
   },
 ];
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { callbackUrlFor } from '../../lambda/auth/redirect-uri';
-import { findRoute, toProxyEvent } from '../../local/api-gateway';
+import { findRoute, matchPath, toProxyEvent } from '../../local/api-gateway';
 import { eventFromLog, parseLogEntry } from '../../local/events';
 import { refreshedBetween, type SellerStatusRow } from '../../local/seller-status';
 
@@ -55,6 +55,27 @@ describe('the local API Gateway', () => {
     expect(findRoute(routes, 'GET', '/authorize')).toBe(routes[0]);
     expect(findRoute(routes, 'POST', '/authorize')).toBe('method-not-allowed');
     expect(findRoute(routes, 'GET', '/nowhere')).toBeUndefined();
+  });
+
+  it('matches {param} templates as API Gateway does, one non-empty segment each', () => {
+    expect(matchPath('/device/authorizations/{id}', '/device/authorizations/abc_DEF-123')).toEqual({
+      id: 'abc_DEF-123',
+    });
+    expect(matchPath('/device/authorizations/{id}', '/device/authorizations/')).toBeUndefined();
+    expect(matchPath('/device/authorizations/{id}', '/device/authorizations/a/b')).toBeUndefined();
+    expect(matchPath('/device/authorizations', '/device/authorizations')).toEqual({});
+  });
+
+  it('puts the template parameters on the event', () => {
+    // Prepare
+    const req = request('/device/authorizations/abc', ['Host', 'localhost:3000']);
+
+    // Act
+    const event = toProxyEvent(req, { path: '/device/authorizations/{id}', method: 'GET' }, null, endpoint);
+
+    // Assess
+    expect(event.resource).toBe('/device/authorizations/{id}');
+    expect(event.pathParameters).toEqual({ id: 'abc' });
   });
 });
 
