@@ -1,17 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AppCredentials,
   type AppCredentialsProvider,
   usableClientSecrets,
 } from '../shared/app-credentials';
-import { type BackoffOptions, isRetryableAwsError, retryWithBackoff } from '../shared/backoff';
-import { type Clock, toEpochSeconds } from '../shared/clock';
+import { storeAuthorizedTokens } from '../shared/authorized-tokens';
+import type { BackoffOptions } from '../shared/backoff';
+import type { Clock } from '../shared/clock';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
-import { computeRefreshSchedule } from '../shared/scheduling';
 import { sellerSecretName } from '../shared/secret-names';
 import type { SellerRepository } from '../shared/seller-repository';
-import { SellerStatus, TokenKind } from '../shared/seller-table';
+import { type SellerStatus, TokenKind } from '../shared/seller-table';
 import type { TokenStore } from '../shared/token-store';
 import type { StateStore } from './state-store';
 
@@ -124,46 +123,16 @@ export async function completeAuthorization(
   const tokens = await exchangeCode(deps, credentials, region, input);
 
   const secretName = sellerSecretName(deps.config.tokenSecretPrefix, region, input.sellerId);
-  const schedule = computeRefreshSchedule({
-    issuedAtMs,
-    expiresInSeconds: tokens.expiresIn,
-    leadSeconds: deps.config.leadSeconds,
-    spreadSeconds: deps.config.spreadSeconds,
-    random: deps.random,
-  });
-  const nowIso = new Date(issuedAtMs).toISOString();
-  await deps.tokens.write({
+  const status = await storeAuthorizedTokens(deps, {
+    itemKey: input.sellerId,
+    kind: TokenKind.Seller,
+    region,
     secretName,
-    clientRequestToken: randomUUID(),
-    kmsKeyId: deps.config.kmsKeyId,
     tags: { sellerId: input.sellerId, region },
-    value: {
-      sellerId: input.sellerId,
-      region,
-      accessToken: tokens.accessToken,
-      accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
-      refreshToken: tokens.refreshToken,
-      tokenType: tokens.tokenType,
-      updatedAt: nowIso,
-    },
+    identity: { sellerId: input.sellerId },
+    tokens,
+    issuedAtMs,
   });
-
-  const status = tokens.refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
-  await retryWithBackoff(
-    () =>
-      deps.sellers.recordAuthorization({
-        sellerId: input.sellerId,
-        region,
-        kind: TokenKind.Seller,
-        secretName,
-        status,
-        accessTokenExpiresAt: schedule.accessTokenExpiresAt,
-        nextRefreshAt: status === SellerStatus.Active ? schedule.nextRefreshAt : undefined,
-        nowSeconds: toEpochSeconds(issuedAtMs),
-      }),
-    isRetryableAwsError,
-    deps.retry,
-  );
   return { sellerId: input.sellerId, region, status, secretName };
 }
 
