@@ -8,12 +8,13 @@ import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import { LwaClient } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
+import { SELLER_ID_PATTERN } from '../shared/secret-names';
 import { SellerRepository } from '../shared/seller-repository';
 import { SellerStatus } from '../shared/seller-table';
 import { TokenStore } from '../shared/token-store';
 import { loadCallbackConfig } from './config';
 import { errorToResponse } from './errors-to-responses';
-import { readQueryParams } from './query-params';
+import { BadParameterError, readQueryParams } from './query-params';
 import { callbackUrlFor } from './redirect-uri';
 import { htmlPage } from './responses';
 import { completeAuthorization, InvalidStateError } from './seller-authorization';
@@ -42,20 +43,18 @@ export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGa
     const params = readQueryParams(event, {
       state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
       error: { required: false, pattern: /^[a-z_]{1,64}$/ },
-      selling_partner_id: { required: false, pattern: /^A[0-9A-Z]{7,31}$/, maxLength: 64 },
+      selling_partner_id: { required: false, pattern: SELLER_ID_PATTERN, maxLength: 64 },
       spapi_oauth_code: { required: false, pattern: /^[A-Za-z0-9._~+/=-]+$/, maxLength: 1024 },
       region: { required: false, pattern: /^(NA|EU|FE)$/ },
     });
     if (params.error !== undefined) return await handleDenial(params.state as string, params.error);
-    // Checked after `error`, because a denial legitimately arrives without a seller or code.
-    const checked = readQueryParams(event, {
-      selling_partner_id: { required: true, pattern: /^A[0-9A-Z]{7,31}$/, maxLength: 64 },
-      spapi_oauth_code: { required: true, pattern: /^[A-Za-z0-9._~+/=-]+$/, maxLength: 1024 },
-    });
+    // Required only here, because a denial legitimately arrives without a seller or code.
+    const sellerId = params.selling_partner_id ?? missing('selling_partner_id');
+    const code = params.spapi_oauth_code ?? missing('spapi_oauth_code');
     const outcome = await completeAuthorization(deps, {
       state: params.state as string,
-      sellerId: checked.selling_partner_id as string,
-      code: checked.spapi_oauth_code as string,
+      sellerId,
+      code,
       redirectUri: callbackUrlFor(event, config.redirectUri),
       regionHint: params.region as Region | undefined,
     });
@@ -78,6 +77,10 @@ export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGa
   } catch (error) {
     return errorToResponse(error, logger, 'callback');
   }
+}
+
+function missing(parameter: string): never {
+  throw new BadParameterError(parameter, 'missing');
 }
 
 /** The seller declined on the consent page. The state is spent so the link can't be used again. */

@@ -6,7 +6,7 @@ import { createDocumentClient, createSecretsManagerClient } from '../shared/aws-
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import type { Region } from '../shared/regions';
-import { isSellerId } from '../shared/secret-names';
+import { SELLER_ID_PATTERN } from '../shared/secret-names';
 import { loadLoginConfig } from './config';
 import { errorToResponse } from './errors-to-responses';
 import { BadParameterError, readQueryParams } from './query-params';
@@ -33,13 +33,11 @@ export async function handleLogin(event: APIGatewayProxyEvent): Promise<APIGatew
     const params = readQueryParams(event, {
       amazon_callback_uri: { required: true, pattern: /^https?:\/\/\S+$/ },
       amazon_state: { required: true, pattern: /^[\x21-\x7E]+$/ },
-      selling_partner_id: { required: false, pattern: /^A[0-9A-Z]{7,31}$/ },
+      selling_partner_id: { required: false, pattern: SELLER_ID_PATTERN },
     });
     const callbackUri = parseAllowedCallback(params.amazon_callback_uri as string);
     const region = config.loginHosts[callbackUri.host] as Region;
     const sellerId = params.selling_partner_id;
-    if (sellerId !== undefined && !isSellerId(sellerId))
-      throw new BadParameterError('selling_partner_id', 'malformed');
     const location = await startLogin(deps, {
       amazonCallbackUri: callbackUri,
       region,

@@ -6,7 +6,7 @@ export const DEFAULT_TOKEN_SECRET_PREFIX = 'lwa-tokens';
  * SP-API selling partner ids (merchant tokens) are upper-case alphanumerics starting with "A",
  * e.g. A2EUQ1WTGCTBG2. Anything else is refused before it reaches a secret name or a table key.
  */
-const SELLER_ID_PATTERN = /^A[0-9A-Z]{7,31}$/;
+export const SELLER_ID_PATTERN = /^A[0-9A-Z]{7,31}$/;
 
 /** LWA scopes, e.g. `sellingpartnerapi::notifications` or `profile`. */
 const SCOPE_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
