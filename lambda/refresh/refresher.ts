@@ -8,12 +8,13 @@ import {
 } from '../shared/app-credentials';
 import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
 import { type Clock, toEpochSeconds } from '../shared/clock';
+import { errorName } from '../shared/logger';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { computeRefreshSchedule } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
 import { type SellerItem, TokenKind } from '../shared/seller-table';
-import type { TokenSecretValue } from '../shared/token-secret';
+import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
 import type { RateLimiter, Semaphore } from './pacing';
 import type { DueItem, RefreshRepository } from './refresh-repository';
@@ -81,6 +82,23 @@ export interface RefreshRunSummary {
   budgetExhausted: boolean;
 }
 
+/** A run's summary before any work: every count zero. */
+export function emptyRefreshSummary(): RefreshRunSummary {
+  return {
+    due: 0,
+    refreshed: 0,
+    alreadyFresh: 0,
+    notLeased: 0,
+    reauthRequired: 0,
+    degraded: 0,
+    leaseLost: 0,
+    rotationsStored: 0,
+    unpersistedRotations: 0,
+    secretWriteRetries: 0,
+    budgetExhausted: false,
+  };
+}
+
 /** LWA rejected the app itself (invalid_client / unauthorized_client): stop the whole run. */
 class AppFault extends Error {
   constructor(
@@ -102,19 +120,7 @@ export async function runRefresh(
   options: { deadlineMs: number; owner?: string },
 ): Promise<RefreshRunSummary> {
   const owner = options.owner ?? randomUUID();
-  const summary: RefreshRunSummary = {
-    due: 0,
-    refreshed: 0,
-    alreadyFresh: 0,
-    notLeased: 0,
-    reauthRequired: 0,
-    degraded: 0,
-    leaseLost: 0,
-    rotationsStored: 0,
-    unpersistedRotations: 0,
-    secretWriteRetries: 0,
-    budgetExhausted: false,
-  };
+  const summary = emptyRefreshSummary();
   await indexGrantlessScopes(deps);
   const queue = interleave(
     deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),
@@ -198,7 +204,7 @@ export async function refreshOne(
       due,
       owner,
       item,
-      errorName(error) === 'MalformedTokenSecretError' ? 'secret_malformed' : 'secret_read_failed',
+      error instanceof MalformedTokenSecretError ? 'secret_malformed' : 'secret_read_failed',
     );
   }
   // Grantless tokens are re-issued from the scope; everything else needs its stored refresh token.
@@ -496,8 +502,4 @@ async function* interleave<T>(sources: AsyncIterator<T>[]): AsyncGenerator<T> {
       }
     }
   }
-}
-
-function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'UnknownError';
 }

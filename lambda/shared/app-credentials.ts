@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Clock } from './clock';
+import { errorName } from './logger';
 
 /** The app credentials secret (DESIGN.md, "App credentials secret"). */
 export interface AppCredentials {
@@ -103,9 +104,8 @@ export class AppCredentialsProvider {
       const output = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: this.secretId }));
       secretString = output.SecretString;
     } catch (error) {
-      const name = error instanceof Error ? error.name : 'UnknownError';
       throw new AppCredentialsError(
-        `Could not read the app credentials secret ${this.secretId} (${name}); check APP_SECRET_ID and the function's permissions.`,
+        `Could not read the app credentials secret ${this.secretId} (${errorName(error)}); check APP_SECRET_ID and the function's permissions.`,
       );
     }
     const value = parseAppCredentials(this.secretId, secretString);

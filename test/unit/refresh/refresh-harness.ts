@@ -18,11 +18,11 @@ import {
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { RateLimiter, Semaphore } from '../../../lambda/refresh/pacing';
 import { RefreshRepository } from '../../../lambda/refresh/refresh-repository';
-import type {
-  RefreshConfig,
-  RefreshDeps,
-  RefreshLog,
-  RefreshRunSummary,
+import {
+  emptyRefreshSummary,
+  type RefreshConfig,
+  type RefreshDeps,
+  type RefreshLog,
 } from '../../../lambda/refresh/refresher';
 import { AppCredentialsProvider } from '../../../lambda/shared/app-credentials';
 import { LwaClient } from '../../../lambda/shared/lwa-client';
@@ -99,19 +99,7 @@ export function rotatingAnswer(form: URLSearchParams, expiresIn = 3600): Respons
   });
 }
 
-export const emptySummary = (): RefreshRunSummary => ({
-  due: 0,
-  refreshed: 0,
-  alreadyFresh: 0,
-  notLeased: 0,
-  reauthRequired: 0,
-  degraded: 0,
-  leaseLost: 0,
-  rotationsStored: 0,
-  unpersistedRotations: 0,
-  secretWriteRetries: 0,
-  budgetExhausted: false,
-});
+export const emptySummary = emptyRefreshSummary;
 
 export interface FakeLog {
   info: jest.Mock;
