@@ -14,6 +14,9 @@ export type RefreshHandler = (event: unknown, context: Context) => Promise<Refre
 export const AUTH_TIMEOUT_MS = 10_000;
 export const REFRESH_TIMEOUT_MS = 5 * 60_000;
 
+/** Both device routes go to one function, as in the deployed API. */
+const loadDeviceHandler = () => (require('../lambda/device/device-api-handler') as DeviceModule).handler;
+
 interface RouteDefinition {
   readonly method: ApiRoute['method'];
   readonly path: string;
@@ -50,13 +53,13 @@ const API_ROUTES: readonly RouteDefinition[] = [
     method: 'POST',
     path: '/device/authorizations',
     functionName: 'device',
-    load: () => (require('../lambda/device/device-api-handler') as DeviceModule).handler,
+    load: () => loadDeviceHandler(),
   },
   {
     method: 'GET',
     path: '/device/authorizations/{id}',
     functionName: 'device',
-    load: () => (require('../lambda/device/device-api-handler') as DeviceModule).handler,
+    load: () => loadDeviceHandler(),
   },
 ];
 
