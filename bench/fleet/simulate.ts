@@ -8,6 +8,7 @@ import type { RefreshRepository } from '../../lambda/refresh/refresh-repository'
 import type { RefreshDeps, RefreshRunSummary } from '../../lambda/refresh/refresher';
 import { runRefresh } from '../../lambda/refresh/refresher';
 import type { AppCredentialsProvider } from '../../lambda/shared/app-credentials';
+import { noLifecycleEvents } from '../../lambda/shared/lifecycle-events';
 import type { LwaClient } from '../../lambda/shared/lwa-client';
 import { REGIONS } from '../../lambda/shared/regions';
 import { computeRefreshSchedule } from '../../lambda/shared/scheduling';
@@ -160,6 +161,7 @@ export async function simulateFleet(
     repository: asReal<RefreshRepository>(table),
     tokens: asReal<TokenStore>(secrets),
     lwa: asReal<LwaClient>(new MemoryLwa(time.sleep, scenario.latencies, expiresIn)),
+    events: noLifecycleEvents,
     appCredentials: asReal<AppCredentialsProvider>(
       new StaticAppCredentials({
         clientId: 'amzn1.application-oa2-client.sim',

@@ -12,7 +12,13 @@ import { createRefreshDeps } from './wiring';
 const config = loadRefreshConfig();
 const logger = createLogger();
 const metrics = new Metrics({ namespace: 'LwaTokenService', serviceName: 'refresher' });
-const deps = createRefreshDeps(config, { log: logger });
+let eventsDropped = 0;
+const deps = createRefreshDeps(config, {
+  log: logger,
+  onEventDropped: () => {
+    eventsDropped++;
+  },
+});
 
 /**
  * Invoked by EventBridge Scheduler. The event carries nothing we need; duplicates and overlaps
@@ -23,8 +29,10 @@ export async function handleRefresh(
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<RefreshRunSummary> {
   const deadlineMs = refreshDeadline(systemClock(), context.getRemainingTimeInMillis(), config);
+  eventsDropped = 0;
   const summary = await runRefresh(deps, { deadlineMs });
   publish(summary);
+  metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   logger.info('Refresh run finished', { ...summary });
   return summary;
 }

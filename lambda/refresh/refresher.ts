@@ -8,12 +8,13 @@ import {
 } from '../shared/app-credentials';
 import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
 import { type Clock, toEpochSeconds } from '../shared/clock';
+import { LifecycleEvent, type LifecycleEventPublisher } from '../shared/lifecycle-events';
 import { errorName } from '../shared/logger';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { computeRefreshSchedule } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
-import { type SellerItem, TokenKind } from '../shared/seller-table';
+import { type SellerItem, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
 import type { RateLimiter, Semaphore } from './pacing';
@@ -51,8 +52,8 @@ export interface RefreshDeps {
   /** Backoff for retrying a transient LWA failure inside one run. */
   readonly lwaRetry: Pick<BackoffOptions, 'baseDelayMs' | 'maxDelayMs'>;
   readonly log: RefreshLog;
-  /** Called when a seller needs to authorize again, e.g. to publish an event. */
-  readonly onReauthRequired?: (seller: { sellerId: string; region: Region }) => Promise<void>;
+  /** Lifecycle events (DESIGN.md); best effort, a dropped event never changes an outcome. */
+  readonly events: LifecycleEventPublisher;
   readonly config: RefreshConfig;
 }
 
@@ -214,7 +215,7 @@ export async function refreshOne(
       ...ids,
       reason: grant.reason,
     });
-    return markReauth(deps, due, owner, grant.reason);
+    return markReauth(deps, due, owner, item, grant.reason);
   }
 
   // Another worker may have refreshed between our index read and our lease (invariant 2).
@@ -258,7 +259,7 @@ export async function refreshOne(
     }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
       deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
-      return markReauth(deps, due, owner, code);
+      return markReauth(deps, due, owner, item, code);
     }
     deps.log.warn('Refresh failed; will retry later', {
       ...ids,
@@ -384,20 +385,20 @@ async function markReauth(
   deps: RefreshDeps,
   due: DueItem,
   owner: string,
-  code: string,
+  item: SellerItem,
+  reason: string,
 ): Promise<SellerOutcome> {
-  const marked = await deps.repository.recordReauthRequired(due, owner, toEpochSeconds(deps.clock()), code);
+  const nowSeconds = toEpochSeconds(deps.clock());
+  const marked = await deps.repository.recordReauthRequired(due, owner, nowSeconds, reason);
   if (!marked) return 'lease-lost';
-  try {
-    await deps.onReauthRequired?.({ sellerId: due.sellerId, region: due.region });
-  } catch (error) {
-    // The seller is already marked; a lost notification must not change how it is counted.
-    deps.log.warn('Could not publish the reauthorization event', {
-      sellerId: due.sellerId,
-      region: due.region,
-      error: errorName(error),
-    });
-  }
+  // The seller is already marked; the publisher logs and counts an event it could not send.
+  await deps.events.publish(LifecycleEvent.SellerReauthorizationRequired, {
+    ...tokenOwnerIdentity(item),
+    region: due.region,
+    kind: item.kind ?? TokenKind.Seller,
+    reason,
+    at: new Date(nowSeconds * 1000).toISOString(),
+  });
   return 'reauth-required';
 }
 

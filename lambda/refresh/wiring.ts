@@ -5,11 +5,11 @@ import { AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep, type Sleep } from '../shared/backoff';
 import { type Clock, systemClock } from '../shared/clock';
+import { EventBridgePublisher, noLifecycleEvents } from '../shared/lifecycle-events';
 import { LwaClient } from '../shared/lwa-client';
 import { TokenStore } from '../shared/token-store';
 import type { RefreshHandlerConfig } from './config';
 import { RateLimiter, Semaphore } from './pacing';
-import { reauthEventPublisher } from './reauth-events';
 import { RefreshRepository } from './refresh-repository';
 import type { RefreshDeps, RefreshLog } from './refresher';
 
@@ -21,6 +21,8 @@ export interface RefreshRuntime {
   readonly secretsManager?: SecretsManagerClient;
   readonly documentClient?: DynamoDBDocumentClient;
   readonly lwaTimeoutMs?: number;
+  /** Called for each lifecycle event dropped after its retries (the handler counts a metric). */
+  readonly onEventDropped?: () => void;
 }
 
 /**
@@ -47,9 +49,13 @@ export function createRefreshDeps(config: RefreshHandlerConfig, runtime: Refresh
     random,
     lwaRetry: { baseDelayMs: 250, maxDelayMs: 5_000 },
     log: runtime.log,
-    onReauthRequired: config.eventBusName
-      ? reauthEventPublisher(new EventBridgeClient({}), config.eventBusName)
-      : undefined,
+    events: config.eventBusName
+      ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, {
+          retry: { ...DEFAULT_AWS_RETRY, sleep, random },
+          log: runtime.log,
+          onDropped: runtime.onEventDropped,
+        })
+      : noLifecycleEvents,
     config,
   };
 }

@@ -45,3 +45,13 @@ export interface SellerItem {
 
 export const grantlessItemKey = (scope: string): string => `grantless#${scope}`;
 export const deviceItemKey = (accountId: string): string => `device#${accountId}`;
+
+/** Who an item's token belongs to, as lifecycle events and the secret JSON name it. */
+export function tokenOwnerIdentity(
+  item: Pick<SellerItem, 'sellerId' | 'kind' | 'scope'>,
+): { sellerId: string } | { scope: string } | { accountId: string } {
+  if (item.kind === TokenKind.Grantless)
+    return { scope: item.scope ?? item.sellerId.slice('grantless#'.length) };
+  if (item.kind === TokenKind.Device) return { accountId: item.sellerId.slice('device#'.length) };
+  return { sellerId: item.sellerId };
+}

@@ -25,6 +25,7 @@ import {
   type RefreshLog,
 } from '../../../lambda/refresh/refresher';
 import { AppCredentialsProvider } from '../../../lambda/shared/app-credentials';
+import type { LifecycleEvent, LifecycleEventDetail } from '../../../lambda/shared/lifecycle-events';
 import { LwaClient } from '../../../lambda/shared/lwa-client';
 import type { Region } from '../../../lambda/shared/regions';
 import { sellerSecretName } from '../../../lambda/shared/secret-names';
@@ -133,7 +134,8 @@ export interface Harness {
   readonly log: FakeLog;
   /** Answers each LWA request; defaults to `rotatingAnswer`. Return an Error to make fetch reject. */
   readonly lwa: jest.Mock<Response | Error | Promise<Response | Error>, [URLSearchParams, string]>;
-  readonly onReauthRequired: jest.Mock<Promise<void>, [{ sellerId: string; region: Region }]>;
+  /** Records every lifecycle event the refresher publishes. */
+  readonly published: jest.Mock<Promise<boolean>, [LifecycleEvent, LifecycleEventDetail]>;
   /** The order in which leases, LWA calls, secret writes and item updates happened. */
   readonly events: string[];
 }
@@ -154,7 +156,7 @@ export function createHarness(
   const writeSleep = jest.fn(async (_ms: number) => {});
   const log: FakeLog = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const lwa: Harness['lwa'] = jest.fn((form: URLSearchParams, _url: string) => rotatingAnswer(form));
-  const onReauthRequired: Harness['onReauthRequired'] = jest.fn(async (_seller) => {});
+  const published: Harness['published'] = jest.fn(async (_type, _detail) => true);
 
   const fetch = jest.fn(
     async (url: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> => {
@@ -251,10 +253,10 @@ export function createHarness(
     random,
     lwaRetry: { baseDelayMs: 250, maxDelayMs: 5_000 },
     log: log as unknown as RefreshLog,
-    onReauthRequired,
+    events: { publish: published },
     config,
   };
-  return { deps, time, sleep, writeSleep, log, lwa, onReauthRequired, events };
+  return { deps, time, sleep, writeSleep, log, lwa, published, events };
 }
 
 export const conditionalCheckFailed = () =>

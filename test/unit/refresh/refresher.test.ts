@@ -309,7 +309,15 @@ describe('refreshOne', () => {
         remove: ['nextRefreshAt', 'leaseOwner', 'leaseExpiresAt'],
       }),
     ]);
-    expect(harness.onReauthRequired).toHaveBeenCalledWith({ sellerId: item.sellerId, region: 'NA' });
+    expect(harness.published).toHaveBeenCalledWith(
+      'Seller reauthorization required',
+      expect.objectContaining({
+        sellerId: item.sellerId,
+        region: 'NA',
+        kind: 'seller',
+        reason: 'invalid_grant',
+      }),
+    );
     expect(summary.unpersistedRotations).toBe(0);
     expectNoTokensLogged(harness.log);
   });
@@ -617,6 +625,11 @@ describe('refreshOne', () => {
       set: { status: 'REAUTH_REQUIRED', lastError: code },
       remove: expect.arrayContaining(['nextRefreshAt']),
     });
+    // The event names the real reason, so an operator can tell a revoked token from a lost secret.
+    expect(harness.published).toHaveBeenCalledWith(
+      'Seller reauthorization required',
+      expect.objectContaining({ sellerId: item.sellerId, region: 'NA', reason: code }),
+    );
   });
 
   it('reports lease-lost but keeps the stored token when the lease was taken over before the item update', async () => {
