@@ -22,7 +22,12 @@
  *
  * For middy handlers, `lwaAccessToken` lives in `./middleware` so this entry stays free of middy.
  */
-import type { AccessToken, GrantlessTokenRequest, SellerTokenRequest } from './token-client';
+import type {
+  AccessToken,
+  DeviceTokenRequest,
+  GrantlessTokenRequest,
+  SellerTokenRequest,
+} from './token-client';
 import { defaultTokenClient } from './token-client';
 
 export {
@@ -37,6 +42,7 @@ export {
   type AccessToken,
   DEFAULT_CACHE_MARGIN_SECONDS,
   DEFAULT_MAX_CACHE_ENTRIES,
+  type DeviceTokenRequest,
   defaultTokenClient,
   type GrantlessTokenRequest,
   type SellerTableOptions,
@@ -53,4 +59,9 @@ export function getAccessToken(request: SellerTokenRequest): Promise<AccessToken
 /** `defaultTokenClient().getGrantlessToken(request)`. */
 export function getGrantlessToken(request: GrantlessTokenRequest): Promise<AccessToken> {
   return defaultTokenClient().getGrantlessToken(request);
+}
+
+/** `defaultTokenClient().getDeviceToken(request)`: a device-flow account's token. */
+export function getDeviceToken(request: DeviceTokenRequest): Promise<AccessToken> {
+  return defaultTokenClient().getDeviceToken(request);
 }

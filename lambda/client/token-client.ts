@@ -3,7 +3,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { isRegion, type Region } from '../shared/regions';
 import {
   DEFAULT_TOKEN_SECRET_PREFIX,
+  deviceSecretName,
   grantlessSecretName,
+  isAccountId,
   isScope,
   isSellerId,
   scopeSlug,
@@ -39,6 +41,12 @@ export interface SellerTokenRequest {
 export interface GrantlessTokenRequest {
   /** LWA scope, e.g. `sellingpartnerapi::notifications`. */
   readonly scope: string;
+  readonly region: Region;
+}
+
+export interface DeviceTokenRequest {
+  /** The device account id it was approved as, e.g. `living-room-tv`. */
+  readonly accountId: string;
   readonly region: Region;
 }
 
@@ -117,6 +125,7 @@ export class TokenClient {
   // client (one prefix) each key maps to exactly one secret name.
   private readonly sellers: RegionCache = newRegionCache();
   private readonly grantless: RegionCache = newRegionCache();
+  private readonly devices: RegionCache = newRegionCache();
 
   constructor(options: TokenClientOptions = {}) {
     const prefix =
@@ -181,6 +190,26 @@ export class TokenClient {
     return this.load(cache, scope, () => this.readGrantlessToken(scope, region));
   }
 
+  /** A device-flow account's current token, from `<prefix>/devices/<REGION>/<account id>`. */
+  getDeviceToken(request: DeviceTokenRequest): Promise<AccessToken> {
+    const accountId = request?.accountId;
+    const region = request?.region;
+    if (!isAccountId(accountId)) {
+      return Promise.reject(
+        new InvalidTokenRequestError(
+          'accountId',
+          'a device account id of letters, digits, _ . - (1-64)',
+          accountId,
+        ),
+      );
+    }
+    if (!isRegion(region)) return Promise.reject(invalidRegion(region));
+    const cache = this.devices[region];
+    const entry = cache.get(accountId);
+    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    return this.load(cache, accountId, () => this.readDeviceToken(accountId, region));
+  }
+
   /**
    * Drops the cached token, e.g. after SP-API answered 401/403 with it; the next call reads the
    * secret again. Returns whether there was an entry. Invalid input is ignored, so this is safe to
@@ -194,9 +223,13 @@ export class TokenClient {
     return isRegion(request?.region) && this.grantless[request.region].delete(request.scope);
   }
 
+  invalidateDevice(request: DeviceTokenRequest): boolean {
+    return isRegion(request?.region) && this.devices[request.region].delete(request.accountId);
+  }
+
   /** Drops every cached token. */
   clear(): void {
-    for (const cache of [this.sellers, this.grantless]) {
+    for (const cache of [this.sellers, this.grantless, this.devices]) {
       for (const region of Object.keys(cache) as Region[]) cache[region].clear();
     }
   }
@@ -285,6 +318,27 @@ export class TokenClient {
     }
     // Grantless tokens have no refresh token by design: the refresher mints new ones.
     return this.freshToken(secretName, value, { refreshable: true });
+  }
+
+  private async readDeviceToken(accountId: string, region: Region): Promise<AccessToken> {
+    const secretName = deviceSecretName(this.secretPrefix, region, accountId);
+    let secretString: string | undefined;
+    try {
+      secretString = await this.readSecret(secretName);
+    } catch (error) {
+      if (errorName(error) === 'ResourceNotFoundException') {
+        throw new TokenReadError(
+          `There is no device token secret ${secretName} for account ${accountId} in region ${region}: approve the account first with npx lwa-tokens device-login or the device authorization API.`,
+          { secretName, cause: error },
+        );
+      }
+      throw secretReadError(secretName, error);
+    }
+    const value = parse(secretName, secretString);
+    if (value.region !== region || (value.accountId !== undefined && value.accountId !== accountId)) {
+      throw malformed(secretName, 'it holds the token of another account or region');
+    }
+    return this.freshToken(secretName, value, { refreshable: value.refreshToken !== undefined });
   }
 
   private freshToken(

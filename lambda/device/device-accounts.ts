@@ -4,8 +4,7 @@ import type { Region } from '../shared/regions';
 import { deviceSecretName } from '../shared/secret-names';
 import { deviceItemKey, type SellerStatus, TokenKind } from '../shared/seller-table';
 
-/** A device account name: it becomes part of a secret name and a table key. */
-export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export { ACCOUNT_ID_PATTERN } from '../shared/secret-names';
 
 export interface StoreDeviceAccountDeps extends StoreAuthorizedTokensDeps {
   readonly config: StoreAuthorizedTokensDeps['config'] & { readonly tokenSecretPrefix: string };

@@ -8,11 +8,18 @@ export const DEFAULT_TOKEN_SECRET_PREFIX = 'lwa-tokens';
  */
 export const SELLER_ID_PATTERN = /^A[0-9A-Z]{7,31}$/;
 
+/** A device account name: it becomes part of a secret name and a table key. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** LWA scopes, e.g. `sellingpartnerapi::notifications` or `profile`. */
 const SCOPE_PATTERN = /^[A-Za-z0-9_:.-]{1,128}$/;
 
 export function isSellerId(value: unknown): value is string {
   return typeof value === 'string' && SELLER_ID_PATTERN.test(value);
+}
+
+export function isAccountId(value: unknown): value is string {
+  return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value);
 }
 
 export function isScope(value: unknown): value is string {

@@ -33,7 +33,7 @@ export function parseTokenSecret(secretName: string, secretString: string | unde
   } catch {
     throw new MalformedTokenSecretError(secretName, 'not JSON');
   }
-  if (typeof raw !== 'object' || raw === null)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new MalformedTokenSecretError(secretName, 'not an object');
   const value = raw as Record<string, unknown>;
   const requireString = (key: string): string => {
