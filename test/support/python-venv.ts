@@ -11,6 +11,10 @@ export const DEFAULT_MOTO_VENV_DIR = path.join(REPO_ROOT, '.venv', 'moto');
 export const DEFAULT_MOTO_REQUIREMENTS = path.join(REPO_ROOT, 'test', 'support', 'moto-requirements.txt');
 
 export interface EnsureMotoVenvOptions {
+  /** The console script whose presence proves the install worked; `moto_server` by default. */
+  binary?: string;
+  /** What the venv is for, in progress and error messages; `moto` by default. */
+  purpose?: string;
   /** Interpreter used to create the venv; resolved through PATH. */
   python?: string;
   venvDir?: string;
@@ -30,7 +34,7 @@ const binDir = (venvDir: string) => path.join(venvDir, isWindows ? 'Scripts' : '
 const exe = (name: string) => (isWindows ? `${name}.exe` : name);
 
 /**
- * Returns the path of `moto_server` inside a project-local venv, creating the
+ * Returns the path of `moto_server` (or `options.binary`) inside a project-local venv, creating the
  * venv on first use. Never skips: a missing prerequisite is an error naming it,
  * because integration tests that silently do nothing are worse than failing.
  */
@@ -42,7 +46,9 @@ export async function ensureMotoVenv(options: EnsureMotoVenvOptions = {}): Promi
 
   const requirements = fs.readFileSync(requirementsFile);
   const wantedStamp = createHash('sha256').update(requirements).digest('hex');
-  const motoServer = path.join(binDir(venvDir), exe('moto_server'));
+  const binary = options.binary ?? 'moto_server';
+  const purpose = options.purpose ?? 'moto';
+  const motoServer = path.join(binDir(venvDir), exe(binary));
 
   if (isVenvCurrent(venvDir, motoServer, wantedStamp)) return motoServer;
 
@@ -58,7 +64,7 @@ export async function ensureMotoVenv(options: EnsureMotoVenvOptions = {}): Promi
     // install) or for other requirements; rebuilding is cheaper to reason
     // about than upgrading in place.
     fs.rmSync(venvDir, { recursive: true, force: true });
-    log(`Creating Python venv for moto at ${venvDir}`);
+    log(`Creating Python venv for ${purpose} at ${venvDir}`);
     const venv = await run(python, ['-m', 'venv', venvDir]);
     if (venv.code !== 0) {
       fs.rmSync(venvDir, { recursive: true, force: true });
@@ -93,12 +99,12 @@ export async function ensureMotoVenv(options: EnsureMotoVenvOptions = {}): Promi
     }
     if (!fs.existsSync(motoServer)) {
       throw new Error(
-        `pip install succeeded but ${motoServer} does not exist; is moto[server] in ${requirementsFile}?`,
+        `pip install succeeded but ${motoServer} does not exist; is the package providing ${binary} in ${requirementsFile}?`,
       );
     }
     // Written last: its presence is what marks the venv as complete.
     fs.writeFileSync(path.join(venvDir, STAMP_FILE), `${wantedStamp}\n`);
-    log(`Installed moto into ${venvDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    log(`Installed ${purpose} into ${venvDir} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return motoServer;
   } finally {
     release();
