@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Node } from 'constructs';
-import type { LwaRegion } from './defaults';
+import { LWA_REGIONS, type LwaRegion } from './defaults';
 import type { LwaTokenServiceProps } from './lwa-token-service';
 
 /**
@@ -14,6 +14,8 @@ export const CONTEXT_KEYS = [
   'appSecretKeyArn',
   'tokenSecretPrefix',
   'lwaEndpoints',
+  'spApiEndpoints',
+  'applicationRegion',
   'refreshRegions',
   'refreshSchedule',
   'secretsWritesPerSecond',
@@ -62,6 +64,21 @@ export function readAppConfig(node: Node): AppConfig {
   if (prefix !== undefined) service.tokenSecretPrefix = prefix;
   const endpoints = optionalStringRecord(raw, 'lwaEndpoints');
   if (endpoints !== undefined) service.lwaEndpoints = endpoints as Partial<Record<LwaRegion, string>>;
+  const spApiEndpoints = optionalStringRecord(raw, 'spApiEndpoints');
+  if (spApiEndpoints !== undefined) {
+    service.spApiEndpoints = spApiEndpoints as Partial<Record<LwaRegion, string>>;
+  }
+  const applicationRegion = optionalString(raw, 'applicationRegion');
+  if (applicationRegion !== undefined) {
+    if (!(LWA_REGIONS as readonly string[]).includes(applicationRegion)) {
+      throw new ContextError(
+        'applicationRegion',
+        `must be one of ${LWA_REGIONS.join(', ')}`,
+        applicationRegion,
+      );
+    }
+    service.applicationRegion = applicationRegion as LwaRegion;
+  }
   const regions = optionalList(raw, 'refreshRegions');
   if (regions !== undefined) service.refreshRegions = regions as LwaRegion[];
   const schedule = optionalString(raw, 'refreshSchedule');

@@ -26,6 +26,20 @@ export const TOKEN_CLIENT_CACHE_MARGIN_SECONDS = 60;
  */
 export const SECRETS_MANAGER_WRITES_PER_SECOND_QUOTA = 50;
 
+/**
+ * The AWS account the Selling Partner API sends notifications from. Amazon's
+ * notification setup documents it; the notification queue lets exactly this
+ * account send to it.
+ */
+export const SELLING_PARTNER_API_NOTIFICATIONS_ACCOUNT = '437568002678';
+
+/**
+ * Partition-key prefix of the client-secret rotation records in the state
+ * table (`client-secret-rotation#<clientId>#<clientSecretExpiryTime>`). Grants
+ * on those records are limited to this prefix with `dynamodb:LeadingKeys`.
+ */
+export const CLIENT_SECRET_ROTATION_RECORD_PREFIX = 'client-secret-rotation#';
+
 /** Name of the sellers table GSI the refresher queries for due sellers (public contract). */
 export const SELLER_TABLE_REGION_INDEX_NAME = 'byRegion';
 
@@ -51,6 +65,12 @@ export const DEFAULTS = {
     EU: 'https://api.amazon.co.uk',
     FE: 'https://api.amazon.co.jp',
   } satisfies Record<LwaRegion, string>,
+  spApiEndpoints: {
+    NA: 'https://sellingpartnerapi-na.amazon.com',
+    EU: 'https://sellingpartnerapi-eu.amazon.com',
+    FE: 'https://sellingpartnerapi-fe.amazon.com',
+  } satisfies Record<LwaRegion, string>,
+  applicationRegion: 'NA' as LwaRegion,
   refreshRegions: [...LWA_REGIONS] as LwaRegion[],
   refreshLead: Duration.minutes(10),
   /** Upper bound for the lead: LWA access tokens usually live 3600 s, so a larger lead refreshes too early. */
@@ -68,6 +88,19 @@ export const DEFAULTS = {
   /** Scheduler's minimum; a tick older than this is superseded by the next one anyway. */
   scheduleMaxEventAge: Duration.minutes(1),
   deadLetterRetention: Duration.days(14),
+  rotationMemorySize: 256,
+  rotationTimeout: Duration.seconds(30),
+  /** Messages of one event-source batch; each is a separate rotation step with its own outcome. */
+  rotationBatchSize: 10,
+  /** The event source's minimum: rotations are rare, and the rotation API allows one call a minute. */
+  rotationMaxConcurrency: 2,
+  /**
+   * Deliveries of a notification before it is dead-lettered. A 429 or 5xx from
+   * SP-API is retried by redelivery, so this allows for a few of them.
+   */
+  notificationMaxReceiveCount: 5,
+  /** AWS's advice for a queue a Lambda consumes: six times the function timeout. */
+  notificationVisibilityTimeoutFactor: 6,
   authMemorySize: 256,
   authTimeout: Duration.seconds(10),
   logRetention: RetentionDays.THREE_MONTHS,

@@ -1,4 +1,5 @@
 export * from './app-context';
+export * from './client-secret-rotation';
 export * from './common-props';
 export * from './defaults';
 export * from './lwa-token-service';

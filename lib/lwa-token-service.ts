@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ClientSecretRotation, type ClientSecretRotationOptions } from './client-secret-rotation';
 import { SellerAuthorizationApi, type SellerAuthorizationApiOptions } from './seller-authorization-api';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresher';
 import { TokenStore, type TokenStoreProps } from './token-store';
@@ -13,7 +14,8 @@ import { TokenStore, type TokenStoreProps } from './token-store';
 export interface LwaTokenServiceProps
   extends TokenStoreProps,
     SellerAuthorizationApiOptions,
-    TokenRefresherOptions {}
+    TokenRefresherOptions,
+    ClientSecretRotationOptions {}
 
 /**
  * Login with Amazon token management for Selling Partner API sellers: the
@@ -27,6 +29,8 @@ export class LwaTokenService extends Construct {
   public readonly authorizationApi: SellerAuthorizationApi;
   /** The scheduled refresh function and its dead-letter queue. */
   public readonly refresher: TokenRefresher;
+  /** The client-secret notification queue, the rotation function and the client-secret alarms. */
+  public readonly clientSecretRotation: ClientSecretRotation;
   /** Customer managed key of the token secrets and tables. */
   public readonly encryptionKey: kms.Key;
   /** The sellers table (created or existing). */
@@ -47,6 +51,11 @@ export class LwaTokenService extends Construct {
       tokenStore: this.tokenStore,
     });
     this.refresher = new TokenRefresher(this, 'Refresher', { ...props, tokenStore: this.tokenStore });
+    this.clientSecretRotation = new ClientSecretRotation(this, 'ClientSecretRotation', {
+      ...props,
+      tokenStore: this.tokenStore,
+      eventBus: props.reauthEventBus,
+    });
 
     this.encryptionKey = this.tokenStore.encryptionKey;
     this.sellerTable = this.tokenStore.sellerTable;

@@ -9,7 +9,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
-import { DEFAULTS, type LwaRegion } from './defaults';
+import { CLIENT_SECRET_ROTATION_RECORD_PREFIX, DEFAULTS, type LwaRegion } from './defaults';
 import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
@@ -205,6 +205,7 @@ export class TokenRefresher extends Construct {
       maxEventAge: timeout.plus(DEFAULTS.scheduleMaxEventAge),
       environment: {
         SELLER_TABLE_NAME: store.sellerTable.tableName,
+        STATE_TABLE_NAME: store.stateTable.tableName,
         APP_SECRET_ID: store.appSecret.secretArn,
         TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
         LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
@@ -235,6 +236,8 @@ export class TokenRefresher extends Construct {
       ['dynamodb:Query'],
     );
     reauthEventBus.grantPutEventsTo(handler.role);
+    // Reads the rotation record only, to tell "expiring" from "rotation under way".
+    store.grantStateTable(handler.role, ['dynamodb:GetItem'], CLIENT_SECRET_ROTATION_RECORD_PREFIX);
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       description: 'EventBridge Scheduler: invoke the LWA token refresher',

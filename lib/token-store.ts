@@ -176,7 +176,7 @@ export class TokenStore extends Construct {
       acknowledge(
         secret,
         'AwsSolutions-SMG4',
-        'LWA client secrets are rotated in Seller Central (with previousClientSecret for the overlap), not by a Secrets Manager rotation Lambda.',
+        "LWA client secrets expire on Amazon's schedule and are rotated by the client-secret rotation function when SP-API notifies it (keeping previousClientSecret for the overlap), not on a Secrets Manager rotation schedule.",
       );
       this.appSecret = secret;
       this.appSecretUsesStoreKey = true;
@@ -225,9 +225,26 @@ export class TokenStore extends Construct {
 
   /** `secretsmanager:GetSecretValue` on the app credentials secret, and its key through Secrets Manager. */
   public grantReadAppSecret(grantee: iam.IGrantable): iam.Grant {
+    return this.grantAppSecret(grantee, ['secretsmanager:GetSecretValue'], ['kms:Decrypt']);
+  }
+
+  /**
+   * Read and write the app credentials secret, and its key through Secrets
+   * Manager: what the client-secret rotation needs to store a new secret next
+   * to the previous one.
+   */
+  public grantReadWriteAppSecret(grantee: iam.IGrantable): iam.Grant {
+    return this.grantAppSecret(
+      grantee,
+      ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+      ['kms:Decrypt', 'kms:GenerateDataKey'],
+    );
+  }
+
+  private grantAppSecret(grantee: iam.IGrantable, secretActions: string[], keyActions: string[]): iam.Grant {
     const grant = iam.Grant.addToPrincipal({
       grantee,
-      actions: ['secretsmanager:GetSecretValue'],
+      actions: secretActions,
       resourceArns: [this.appSecret.secretArn],
     });
     const keyArn = this.appSecretUsesStoreKey ? this.encryptionKey.keyArn : this.appSecretKeyArn;
@@ -235,7 +252,7 @@ export class TokenStore extends Construct {
     return grant.combine(
       iam.Grant.addToPrincipal({
         grantee,
-        actions: ['kms:Decrypt'],
+        actions: keyActions,
         resourceArns: [keyArn],
         conditions: {
           StringEquals: {
@@ -278,9 +295,21 @@ export class TokenStore extends Construct {
     );
   }
 
-  /** DynamoDB item actions on the state table, plus the table key through DynamoDB. */
-  public grantStateTable(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.stateTable.tableArn] });
+  /**
+   * DynamoDB item actions on the state table, plus the table key through
+   * DynamoDB. With `partitionKeyPrefix`, only on items whose `pk` starts with
+   * it (`dynamodb:LeadingKeys`), so the grantee cannot touch other flows' items.
+   */
+  public grantStateTable(grantee: iam.IGrantable, actions: string[], partitionKeyPrefix?: string): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.stateTable.tableArn],
+      conditions:
+        partitionKeyPrefix === undefined
+          ? undefined
+          : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${partitionKeyPrefix}*`] } },
+    });
     return this.grantTableKey(grantee, this.stateTable.encryptionKey, actions, grant);
   }
 

@@ -82,9 +82,9 @@ export function validateRegions(scope: IConstruct, regions: readonly string[]): 
 }
 
 /**
- * An LWA base URL: https, or http only on loopback (the repo's LWA emulator).
- * The handlers append `/auth/o2/token`, so a trailing slash, query or fragment
- * would produce a wrong token URL.
+ * A base URL: https, or http only on loopback (the repo's emulators). The
+ * handlers append paths such as `/auth/o2/token`, so a trailing slash, query or
+ * fragment would produce a wrong URL.
  */
 function validateBaseUrl(scope: IConstruct, name: string, value: string, allowLoopbackHttp: boolean): string {
   if (Token.isUnresolved(value)) return value;
@@ -119,20 +119,48 @@ export function resolveLwaEndpoints(
   scope: IConstruct,
   overrides: Partial<Record<string, string>> | undefined,
 ): Record<LwaRegion, string> {
+  return resolveEndpoints(scope, 'lwaEndpoints', DEFAULTS.lwaEndpoints, overrides);
+}
+
+/** Merges overrides over the documented Selling Partner API endpoints and validates each URL. */
+export function resolveSpApiEndpoints(
+  scope: IConstruct,
+  overrides: Partial<Record<string, string>> | undefined,
+): Record<LwaRegion, string> {
+  return resolveEndpoints(scope, 'spApiEndpoints', DEFAULTS.spApiEndpoints, overrides);
+}
+
+function resolveEndpoints(
+  scope: IConstruct,
+  name: string,
+  defaults: Readonly<Record<LwaRegion, string>>,
+  overrides: Partial<Record<string, string>> | undefined,
+): Record<LwaRegion, string> {
   const unknown = Object.keys(overrides ?? {}).filter((region) => !isLwaRegion(region));
   if (unknown.length > 0) {
     throw new LwaTokenServicePropsError(
       scope,
-      `lwaEndpoints keys must be among ${LWA_REGIONS.join(', ')}; unknown: ${unknown.join(', ')}.`,
+      `${name} keys must be among ${LWA_REGIONS.join(', ')}; unknown: ${unknown.join(', ')}.`,
     );
   }
-  const merged: Record<LwaRegion, string> = { ...DEFAULTS.lwaEndpoints };
+  const merged: Record<LwaRegion, string> = { ...defaults };
   for (const region of LWA_REGIONS) {
     const override = overrides?.[region];
     if (override !== undefined) merged[region] = override;
-    validateBaseUrl(scope, `lwaEndpoints.${region}`, merged[region], true);
+    validateBaseUrl(scope, `${name}.${region}`, merged[region], true);
   }
   return merged;
+}
+
+/** The SP-API region the application is registered in: where its client secret is rotated. */
+export function validateApplicationRegion(scope: IConstruct, region: string): LwaRegion {
+  if (!isLwaRegion(region)) {
+    throw new LwaTokenServicePropsError(
+      scope,
+      `applicationRegion must be one of ${LWA_REGIONS.join(', ')} (the region whose SP-API endpoint rotates the app's client secret); got ${JSON.stringify(region)}.`,
+    );
+  }
+  return region;
 }
 
 export function validateSellerCentralUrls(

@@ -38,6 +38,14 @@ describe('readAppConfig', () => {
     expect(config.service.refreshSchedule?.expressionString).toBe('rate(5 minutes)');
   });
 
+  test('-c applicationRegion=EU and spApiEndpoints JSON become the rotation props', () => {
+    const config = read({ applicationRegion: 'EU', spApiEndpoints: '{"EU":"http://127.0.0.1:4020"}' });
+    expect(config.service).toEqual({
+      applicationRegion: 'EU',
+      spApiEndpoints: { EU: 'http://127.0.0.1:4020' },
+    });
+  });
+
   test('cdk.json values keep their JSON types', () => {
     const config = read({ lwaEndpoints: { EU: 'https://api.amazon.com' }, refreshRegions: ['FE'] });
     expect(config.service).toEqual({
@@ -53,6 +61,8 @@ describe('readAppConfig', () => {
     ],
     [{ logRetentionDays: 31 }, /Context key "logRetentionDays" must be a CloudWatch Logs retention/],
     [{ lwaEndpoints: '{not json' }, /Context key "lwaEndpoints" must be a JSON object/],
+    [{ applicationRegion: 'US' }, /Context key "applicationRegion" must be one of NA, EU, FE; got "US"/],
+    [{ spApiEndpoints: '{"NA":1}' }, /Context key "spApiEndpoints" must be an object of strings/],
     [{ lwaEndpoints: '["NA"]' }, /Context key "lwaEndpoints" must be an object of strings/],
     [
       { refreshSchedule: 'every minute' },

@@ -137,8 +137,8 @@ describe('app credentials secret', () => {
 describe('Lambda functions', () => {
   const functions = () => Object.entries(template.findResources('AWS::Lambda::Function'));
 
-  test('four functions: nodejs24.x on arm64, tracing active, explicit log group with retention, no names', () => {
-    expect(functions()).toHaveLength(4);
+  test('five functions: nodejs24.x on arm64, tracing active, explicit log group with retention, no names', () => {
+    expect(functions()).toHaveLength(5);
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     for (const [, fn] of functions()) {
       expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -155,7 +155,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  test('auth functions: 256 MB, 10 s; refresh: 512 MB, 5 minutes, reserved concurrency 1', () => {
+  test('auth functions: 256 MB, 10 s; refresh: 512 MB, 5 minutes, reserved concurrency 1; rotation: 256 MB, 30 s', () => {
     const byDescription = Object.fromEntries(
       functions().map(([, fn]) => [fn.Properties.Description as string, fn.Properties]),
     );
@@ -170,6 +170,9 @@ describe('Lambda functions', () => {
       Timeout: 300,
       ReservedConcurrentExecutions: 1,
     });
+    expect(
+      byDescription['LWA token service: rotates the LWA client secret on SP-API notifications'],
+    ).toMatchObject({ MemorySize: 256, Timeout: 30 });
   });
 
   test('environment contract of each handler', () => {
@@ -463,7 +466,7 @@ describe('IAM', () => {
 });
 
 describe('outputs', () => {
-  test('API, authorize, login and callback URLs, app secret ARN, seller table name', () => {
+  test('API, authorize, login and callback URLs, app secret ARN, notification queue ARN, seller table name', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -472,6 +475,7 @@ describe('outputs', () => {
         'AuthorizeUrl',
         'CallbackUrl',
         'LoginUrl',
+        'NotificationQueueArn',
         'SellerTableName',
         'TokenKmsKeyArn',
         'TokenSecretPrefix',
