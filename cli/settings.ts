@@ -28,11 +28,12 @@ export const SETTING_OPTIONS = {
 } as Record<string, { type: 'string' }>;
 
 export const SETTINGS_HELP = `Deployment settings (first found wins: flag, environment variable, output of --stack):
-  --stack NAME              read the outputs below from this CloudFormation stack   [LWA_TOKENS_STACK]
-  --seller-table NAME       sellers table          (output SellerTableName)  [SELLER_TABLE_NAME]
-  --app-secret-id ID        app credentials secret (output AppSecretArn)     [APP_SECRET_ID]
-  --token-secret-prefix P   token secret prefix    (output TokenSecretPrefix)[TOKEN_SECRET_PREFIX, default lwa-tokens]
-  --kms-key-id ARN          token secrets' key     (output TokenKmsKeyArn)   [TOKEN_KMS_KEY_ID]
+  --stack NAME              read the outputs below from this CloudFormation stack  [LWA_TOKENS_STACK]
+  --seller-table NAME       sellers table           (output SellerTableName)    [SELLER_TABLE_NAME]
+  --app-secret-id ID        app credentials secret  (output AppSecretArn)       [APP_SECRET_ID]
+  --token-secret-prefix P   token secret prefix     (output TokenSecretPrefix)  [TOKEN_SECRET_PREFIX, default lwa-tokens]
+  --kms-key-id ARN          token secrets' key      (output TokenKmsKeyArn)     [TOKEN_KMS_KEY_ID]
+  --authorize-url URL       for re-authorize links  (output AuthorizeUrl)       [AUTHORIZE_URL]
 AWS credentials and region come from the AWS SDK's usual configuration (AWS_PROFILE, AWS_REGION, …).`;
 
 type Env = Readonly<Record<string, string | undefined>>;

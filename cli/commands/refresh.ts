@@ -33,7 +33,7 @@ dynamodb:GetItem/UpdateItem on the table, secretsmanager:GetSecretValue on the a
 Get/PutSecretValue on the token secret, and kms:Decrypt/GenerateDataKey on the key.
 
 ${SETTINGS_HELP}
-  --event-bus NAME          bus for lifecycle events (output EventBusName)   [EVENT_BUS_NAME, none if unset]`;
+  --event-bus NAME          bus for lifecycle events (output EventBusName)    [EVENT_BUS_NAME, none if unset]`;
 
 export const refreshCommand: Command = {
   name: 'refresh',
