@@ -1,10 +1,12 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, createSecretsManagerClient } from '../../lambda/shared/aws-clients';
 import { toEpochSeconds } from '../../lambda/shared/clock';
+import type { Region } from '../../lambda/shared/regions';
+import { deviceSecretName, grantlessSecretName, sellerSecretName } from '../../lambda/shared/secret-names';
 import { parseCommand, requireRegion, singlePositional } from '../args';
 import { type Command, writeLine } from '../command';
 import { awsCall, describeAwsFailure, OperatorError, UsageError } from '../errors';
@@ -61,18 +63,34 @@ export const disconnectCommand: Command = {
     const out = (text = '') => writeLine(context.stdout, text);
 
     const item = await readItem(documentClient, tableName, { sellerId, region });
-    if (!item)
-      throw new OperatorError(
-        `No item for seller ${sellerId} in ${region} in table ${tableName}; nothing to disconnect.`,
-      );
-    const secretName = item.secretName;
+    const secretsManager = createSecretsManagerClient();
+    const secretName =
+      item?.secretName ?? contractSecretName(await settings.require('tokenSecretPrefix'), region, sellerId);
+    if (!item) {
+      // A disconnect that removed the item but could not delete the secret is finished by running it again.
+      const existing = await secretsManager
+        .send(new DescribeSecretCommand({ SecretId: secretName }))
+        .catch((error: unknown) => {
+          if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+          throw describeAwsFailure(error, 'secretsmanager:DescribeSecret', `secret ${secretName}`);
+        });
+      if (!existing) {
+        throw new OperatorError(
+          `No item for seller ${sellerId} in ${region} in table ${tableName} and no secret ${secretName}; nothing to disconnect.`,
+        );
+      }
+      if (existing.DeletedDate) {
+        throw new OperatorError(
+          `${sellerId} (${region}) is already disconnected: secret ${secretName} is scheduled for deletion ${existing.DeletedDate.toISOString()} (aws secretsmanager restore-secret undoes it until then).`,
+        );
+      }
+    }
     const plan = force
       ? `delete secret ${secretName} at once (no recovery)`
       : `schedule secret ${secretName} for deletion in ${recoveryDays} days`;
     if (!flags.boolean('yes')) {
-      context.stdout.write(
-        `Disconnect ${sellerId} (${region}): remove its item from ${tableName} and ${plan}? [y/N] `,
-      );
+      const removeItem = item ? `remove its item from ${tableName} and ` : '';
+      context.stdout.write(`Disconnect ${sellerId} (${region}): ${removeItem}${plan}? [y/N] `);
       const answer = await readAnswer(context.stdin);
       if (!/^y(es)?$/i.test(answer.trim())) {
         out('Cancelled; nothing was changed.');
@@ -81,28 +99,29 @@ export const disconnectCommand: Command = {
     }
 
     const now = toEpochSeconds(context.clock());
-    try {
-      await documentClient.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: { sellerId, region },
-          // A refresh holding the lease could write the secret back after we delete it.
-          ConditionExpression: 'attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        out(
-          `A refresh of ${sellerId} (${region}) is running right now; nothing was changed. Try again in a few minutes.`,
+    if (item) {
+      try {
+        await documentClient.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { sellerId, region },
+            // A refresh holding the lease could write the secret back after we delete it.
+            ConditionExpression: 'attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now',
+            ExpressionAttributeValues: { ':now': now },
+          }),
         );
-        return 1;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) {
+          out(
+            `A refresh of ${sellerId} (${region}) is running right now; nothing was changed. Try again in a few minutes.`,
+          );
+          return 1;
+        }
+        throw describeAwsFailure(error, 'dynamodb:DeleteItem', `table ${tableName}`);
       }
-      throw describeAwsFailure(error, 'dynamodb:DeleteItem', `table ${tableName}`);
+      out(`Removed ${sellerId} (${region}) from ${tableName}.`);
     }
-    out(`Removed ${sellerId} (${region}) from ${tableName}.`);
 
-    const secretsManager = createSecretsManagerClient();
     const deleted = await awsCall('secretsmanager:DeleteSecret', `secret ${secretName}`, () =>
       secretsManager.send(
         new DeleteSecretCommand(
@@ -111,7 +130,12 @@ export const disconnectCommand: Command = {
             : { SecretId: secretName, RecoveryWindowInDays: recoveryDays },
         ),
       ),
-    );
+    ).catch((error: unknown) => {
+      if (!item || !(error instanceof OperatorError)) throw error;
+      throw new OperatorError(
+        `${error.message} The item is already removed, so the refresher has stopped; run the same command again to delete the secret.`,
+      );
+    });
     if (force) {
       out(
         `Deleted secret ${secretName} at once; it cannot be restored. The seller must authorize again to reconnect.`,
@@ -125,10 +149,14 @@ export const disconnectCommand: Command = {
     out();
     out('To undo before then:');
     out(`  aws secretsmanager restore-secret --secret-id '${deleted.ARN ?? secretName}'`);
-    out(
-      `  aws dynamodb put-item --table-name '${tableName}' --item '${JSON.stringify(toDynamoDbJson({ ...item }))}'`,
-    );
-    out('(The item above holds ids, times and the secret name only, never a token.)');
+    if (item) {
+      out(
+        `  aws dynamodb put-item --table-name '${tableName}' --item '${JSON.stringify(toDynamoDbJson({ ...item }))}'`,
+      );
+      out('(The item above holds ids, times and the secret name only, never a token.)');
+    } else {
+      out('The item was already removed; the seller authorizing again re-creates it.');
+    }
     return 0;
   },
 };
@@ -163,4 +191,12 @@ function toDynamoDbJson(item: Readonly<Record<string, unknown>>): Record<string,
             : { S: String(value) },
       ]),
   );
+}
+
+/** The contract name of an item's secret, for when the item itself is gone. */
+function contractSecretName(prefix: string, region: Region, key: string): string {
+  if (key.startsWith('device#')) return deviceSecretName(prefix, region, key.slice('device#'.length));
+  if (key.startsWith('grantless#'))
+    return grantlessSecretName(prefix, region, key.slice('grantless#'.length));
+  return sellerSecretName(prefix, region, key);
 }

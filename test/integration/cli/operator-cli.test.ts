@@ -6,7 +6,7 @@ import {
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadRefreshConfig } from '../../../lambda/refresh/config';
 import { runRefresh } from '../../../lambda/refresh/refresher';
 import { createRefreshDeps } from '../../../lambda/refresh/wiring';
@@ -407,6 +407,25 @@ describe('lwa-tokens disconnect', () => {
         new DescribeSecretCommand({ SecretId: secretNameOf('EU', sellerId) }),
       ),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  }, 60_000);
+  it('finishes a disconnect whose secret deletion failed, when run again', async () => {
+    // Prepare: the item is gone but the secret is not, as after a DeleteSecret that was denied
+    const sellerId = newSellerId();
+    await authorize(fleet, sellerId, 'NA');
+    await fleet.deployment.documentClient.send(
+      new DeleteCommand({ TableName: fleet.deployment.sellerTableName, Key: { sellerId, region: 'NA' } }),
+    );
+
+    // Act
+    const again = await cli(['disconnect', sellerId, '--region', 'NA', '--yes'], fleet.deployment.env);
+    const thrice = await cli(['disconnect', sellerId, '--region', 'NA', '--yes'], fleet.deployment.env);
+
+    // Assess
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Scheduled secret ${secretNameOf('NA', sellerId)} for deletion`);
+    expect(again.stdout).toContain('The item was already removed');
+    expect(thrice.code).toBe(1);
+    expect(thrice.stderr).toContain(`${sellerId} (NA) is already disconnected`);
   }, 60_000);
 });
 
