@@ -16,6 +16,12 @@ import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '..
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../lambda/shared/secret-names';
 import { SellerRepository } from '../lambda/shared/seller-repository';
 import { TokenStore } from '../lambda/shared/token-store';
+import { type Command, processContext, runOperatorCommand } from './command';
+import { disconnectCommand } from './commands/disconnect';
+import { healthCommand } from './commands/health';
+import { listCommand } from './commands/list';
+import { refreshCommand } from './commands/refresh';
+import { showCommand } from './commands/show';
 
 const USAGE = `Usage: lwa-tokens device-login --region NA|EU|FE --scope SCOPE --account-id NAME [options]
 
@@ -161,11 +167,35 @@ function onInterrupt(): void {
   process.stderr.write('\nFinishing the write that is under way, then stopping…\n');
 }
 
+const OPERATOR_COMMANDS: readonly Command[] = [
+  listCommand,
+  showCommand,
+  refreshCommand,
+  disconnectCommand,
+  healthCommand,
+];
+
+const TOP_USAGE = `Usage: lwa-tokens <command> [options]   (lwa-tokens <command> --help for its options)
+
+Commands:
+  device-login   authorize a device account through the LWA device flow and store its tokens
+${OPERATOR_COMMANDS.map((c) => `  ${c.name.padEnd(13)}  ${c.summary}`).join('\n')}`;
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const operatorCommand = OPERATOR_COMMANDS.find((c) => c.name === command);
+  if (operatorCommand) return runOperatorCommand(operatorCommand, rest, processContext());
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${TOP_USAGE}\n`);
+    return 0;
+  }
   if (command !== 'device-login') {
-    process.stderr.write(`${command ? `Unknown command "${command}".\n\n` : ''}${USAGE}\n`);
+    process.stderr.write(`${command ? `Unknown command "${command}".\n\n` : ''}${TOP_USAGE}\n`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
   }
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);

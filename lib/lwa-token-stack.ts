@@ -30,7 +30,8 @@ export class LwaTokenStack extends Stack {
       value: api.api.url,
     });
     new CfnOutput(this, 'AuthorizeUrl', {
-      description: 'Starts a seller authorization; append ?region=NA, EU or FE',
+      description:
+        'Starts a seller authorization; append ?region=NA, EU or FE, or ?marketplace=<id or country code> (&account=vendor for Vendor Central)',
       value: api.authorizeUrl,
     });
     new CfnOutput(this, 'LoginUrl', {

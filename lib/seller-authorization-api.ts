@@ -20,8 +20,10 @@ import {
 /** Options of {@link SellerAuthorizationApi} that the main construct passes through. */
 export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
   /**
-   * Seller Central base URL per region for the consent redirect, overriding
-   * the handler's built-in table (sets `SELLER_CENTRAL_URLS`).
+   * Seller Central base URL per region for the consent redirect of
+   * `/authorize?region=…`, overriding the handler's built-in table (sets
+   * `SELLER_CENTRAL_URLS`). `/authorize?marketplace=…` always uses Amazon's
+   * published consent host of the marketplace.
    * @default - the handler's defaults
    */
   readonly sellerCentralUrls?: Partial<Record<LwaRegion, string>>;
@@ -30,7 +32,7 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * each with the region its sellers authorize in. Replaces the handler's
    * allow-list of Amazon hosts (sets `LOGIN_ALLOWED_HOSTS`), so include every
    * host you still need.
-   * @default - the handler's Seller Central hosts
+   * @default - every Seller Central and Vendor Central consent host of the handler's marketplace table
    */
   readonly loginAllowedHosts?: Record<string, LwaRegion>;
   /**

@@ -5,8 +5,10 @@ import { AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
+import type { AccountType } from '../shared/marketplaces';
 import type { Region } from '../shared/regions';
 import { loadAuthorizeConfig } from './config';
+import { resolveConsentTarget } from './consent-target';
 import { errorToResponse } from './errors-to-responses';
 import { readQueryParams } from './query-params';
 import { redirect } from './responses';
@@ -20,16 +22,33 @@ const deps = {
   appCredentials: new AppCredentialsProvider(createSecretsManagerClient(), config.appSecretId, systemClock),
 };
 
-/** `GET /authorize?region=NA|EU|FE`: 302 to the region's Seller Central consent page. */
+/**
+ * `GET /authorize?region=NA|EU|FE` or `?marketplace=<id or country code>[&account=vendor]`: 302 to
+ * the consent page of the region's Seller Central, or of the marketplace's Seller or Vendor Central.
+ */
 export async function handleAuthorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   try {
-    const params = readQueryParams(event, { region: { required: true, pattern: /^(NA|EU|FE)$/ } });
-    const region = params.region as Region;
-    const location = await startAuthorization(deps, {
-      region,
-      sellerCentralUrl: config.sellerCentralUrls[region],
+    const params = readQueryParams(event, {
+      region: { required: false, pattern: /^(NA|EU|FE)$/ },
+      marketplace: { required: false, pattern: /^[A-Za-z0-9]{2,20}$/ },
+      account: { required: false, pattern: /^(seller|vendor)$/ },
     });
-    logger.info('Authorization started', { region });
+    const target = resolveConsentTarget(
+      {
+        region: params.region as Region | undefined,
+        marketplace: params.marketplace,
+        account: params.account as AccountType | undefined,
+      },
+      config.sellerCentralUrls,
+    );
+    const location = await startAuthorization(deps, {
+      region: target.region,
+      sellerCentralUrl: target.consentBaseUrl,
+    });
+    logger.info('Authorization started', {
+      region: target.region,
+      consentHost: new URL(target.consentBaseUrl).host,
+    });
     return redirect(location);
   } catch (error) {
     return errorToResponse(error, logger, 'authorize');

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { AppCredentialsError } from '../shared/app-credentials';
 import { errorName } from '../shared/logger';
+import { UnknownMarketplaceError } from './consent-target';
 import { BadParameterError } from './query-params';
 import { htmlPage } from './responses';
 import { InvalidStateError, TokenExchangeError } from './seller-authorization';
@@ -17,6 +18,19 @@ export function errorToResponse(error: unknown, logger: Logger, route: string): 
       400,
       'This link is not valid',
       `The ${error.parameter} parameter is ${error.problem}. ${START_AGAIN}`,
+    );
+  }
+  if (error instanceof UnknownMarketplaceError) {
+    logger.warn('Rejected request', { route, reason: `marketplace-${error.reason}`, account: error.account });
+    // The page lists the valid choices and never echoes what was asked for.
+    const problem =
+      error.reason === 'unknown'
+        ? `This link names a marketplace that has no ${error.account === 'vendor' ? 'Vendor' : 'Seller'} Central consent page.`
+        : 'This link names a marketplace outside its region.';
+    return htmlPage(
+      400,
+      'This link is not valid',
+      `${problem} Valid marketplace parameters (country code or marketplace id): ${error.validChoices.join(', ')}.`,
     );
   }
   if (error instanceof InvalidStateError) {

@@ -53,21 +53,24 @@ export class RefreshRepository {
   /**
    * Takes the single-flight lease. It succeeds only if the item is still due and refreshable and
    * no live lease exists, so a duplicate invocation working from a stale index page gets nothing.
+   * `force` (the operator's `lwa-tokens refresh`) drops only the "still due" condition: a live
+   * lease always wins.
    */
   async acquireLease(
     key: DueItem,
     owner: string,
     nowSeconds: number,
     leaseSeconds: number,
+    options: { force?: boolean } = {},
   ): Promise<SellerItem | undefined> {
+    const stillDue = options.force ? '' : 'nextRefreshAt <= :now AND ';
     try {
       const output = await this.documentClient.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { sellerId: key.sellerId, region: key.region },
           UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :until',
-          ConditionExpression:
-            'attribute_exists(sellerId) AND nextRefreshAt <= :now AND #status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+          ConditionExpression: `attribute_exists(sellerId) AND ${stillDue}#status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':owner': owner,

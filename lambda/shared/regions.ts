@@ -1,3 +1,5 @@
+import { MARKETPLACES } from './marketplaces';
+
 /** The three SP-API / LWA regions. Secret names, table keys and endpoints are all keyed by these. */
 export const REGIONS = ['NA', 'EU', 'FE'] as const;
 export type Region = (typeof REGIONS)[number];
@@ -21,31 +23,21 @@ export const DEFAULT_SELLER_CENTRAL_URLS: Readonly<Record<Region, string>> = {
 };
 
 /**
- * Seller Central hosts that may start the `/login` flow, mapped to the region their sellers
- * authorize in. `/login` redirects only to these hosts, so it can't be used as an open redirect.
+ * Hosts that may start the `/login` flow, mapped to the region their sellers or vendors authorize
+ * in: every Seller Central and Vendor Central consent host of the marketplace table, plus the
+ * country Seller Central hosts Amazon also serves for the unified European account. `/login`
+ * redirects only to these hosts, so it can't be used as an open redirect.
  */
 export const DEFAULT_LOGIN_HOSTS: Readonly<Record<string, Region>> = {
-  'sellercentral.amazon.com': 'NA',
-  'sellercentral.amazon.ca': 'NA',
-  'sellercentral.amazon.com.mx': 'NA',
-  'sellercentral.amazon.com.br': 'NA',
-  'sellercentral-europe.amazon.com': 'EU',
   'sellercentral.amazon.co.uk': 'EU',
   'sellercentral.amazon.de': 'EU',
   'sellercentral.amazon.fr': 'EU',
   'sellercentral.amazon.it': 'EU',
   'sellercentral.amazon.es': 'EU',
-  'sellercentral.amazon.nl': 'EU',
-  'sellercentral.amazon.se': 'EU',
-  'sellercentral.amazon.pl': 'EU',
-  'sellercentral.amazon.com.be': 'EU',
-  'sellercentral.amazon.com.tr': 'EU',
-  'sellercentral.amazon.ae': 'EU',
-  'sellercentral.amazon.sa': 'EU',
-  'sellercentral.amazon.eg': 'EU',
-  'sellercentral.amazon.in': 'EU',
-  'sellercentral.amazon.co.za': 'EU',
-  'sellercentral.amazon.co.jp': 'FE',
-  'sellercentral.amazon.com.au': 'FE',
-  'sellercentral.amazon.sg': 'FE',
+  ...Object.fromEntries(
+    MARKETPLACES.flatMap((market) => [
+      [market.sellerCentralHost, market.region],
+      ...(market.vendorCentralHost ? [[market.vendorCentralHost, market.region]] : []),
+    ]),
+  ),
 };

@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { UnknownMarketplaceError } from '../../../lambda/auth/consent-target';
 import { errorToResponse } from '../../../lambda/auth/errors-to-responses';
 import { BadParameterError } from '../../../lambda/auth/query-params';
 import { escapeHtml, htmlPage, redirect, SECURITY_HEADERS } from '../../../lambda/auth/responses';
 import { InvalidStateError, TokenExchangeError } from '../../../lambda/auth/seller-authorization';
 import { AppCredentialsError } from '../../../lambda/shared/app-credentials';
 import { LwaError } from '../../../lambda/shared/lwa-client';
+import { MARKETPLACES } from '../../../lambda/shared/marketplaces';
 
 function fakeLogger() {
   const calls: Array<{ level: string; args: unknown[] }> = [];
@@ -48,6 +50,12 @@ describe('errorToResponse', () => {
       502,
       'Nothing was stored. Please start the authorization again',
     ],
+    [
+      new UnknownMarketplaceError('vendor', 'unknown', MARKETPLACES.slice(0, 2)),
+      400,
+      'no Vendor Central consent page. Valid marketplace parameters (country code or marketplace id): CA (A2EUQ1WTGCTBG2), US (ATVPDKIKX0DER).',
+    ],
+    [new UnknownMarketplaceError('seller', 'other-region', []), 400, 'a marketplace outside its region'],
     [new AppCredentialsError('App credentials secret x lacks clientSecret'), 503, 'not fully set up'],
     [new Error('boom'), 500, 'could not be completed'],
     ['not even an Error', 500, 'could not be completed'],

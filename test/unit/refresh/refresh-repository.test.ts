@@ -78,6 +78,33 @@ describe('RefreshRepository', () => {
       });
     });
 
+    it('with force, drops only the "still due" condition and keeps the live-lease one', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolves({ Attributes: { sellerId: 'A1SELLER0001', leaseOwner: OWNER } });
+
+      // Act
+      await repository().acquireLease(KEY, OWNER, NOW, 360, { force: true });
+
+      // Assess
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression:
+          'attribute_exists(sellerId) AND #status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+      });
+    });
+
+    it('without force, the item must still be due', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).resolves({});
+
+      // Act
+      await repository().acquireLease(KEY, OWNER, NOW, 360);
+
+      // Assess
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression: expect.stringContaining('nextRefreshAt <= :now'),
+      });
+    });
+
     it('answers undefined when another holder has the lease or the item is no longer due', async () => {
       // Prepare
       dynamo.on(UpdateCommand).rejects(conditionFailed());
