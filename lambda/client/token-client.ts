@@ -77,7 +77,7 @@ export interface TokenClientOptions {
   readonly sellerTable?: SellerTableOptions;
   /**
    * Bounds memory in a Lambda that works through many sellers: past this many sellers in one
-   * region, caching another drops the one cached longest ago (it is read again when next asked for).
+   * region, caching another drops the one used least recently (it is read again when next asked for).
    * @default DEFAULT_MAX_CACHE_ENTRIES (10,000 per region, about 7 MB)
    */
   readonly maxEntries?: number;
@@ -161,7 +161,7 @@ export class TokenClient {
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
     const cache = this.sellers[region];
     const entry = cache.get(sellerId);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, sellerId, entry);
     return this.load(cache, sellerId, () => this.readSellerToken(sellerId, region));
   }
 
@@ -177,7 +177,7 @@ export class TokenClient {
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
     const cache = this.grantless[region];
     const entry = cache.get(scope);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, scope, entry);
     return this.load(cache, scope, () => this.readGrantlessToken(scope, region));
   }
 
@@ -218,10 +218,11 @@ export class TokenClient {
         throw error;
       },
     );
-    if (cache.size >= this.maxEntries && !cache.has(key)) {
-      // A Map iterates in insertion order, so the first key is the one cached longest ago.
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
+    // Deleted first so a reload moves to the back of the Map's insertion order, like a hit does.
+    if (!cache.delete(key) && cache.size >= this.maxEntries) {
+      // Every hit re-inserts its key (markUsed), so the first key is the least recently used.
+      const leastRecentlyUsed = cache.keys().next();
+      if (!leastRecentlyUsed.done) cache.delete(leastRecentlyUsed.value);
     }
     cache.set(key, entry);
     return entry.promise;
@@ -348,6 +349,16 @@ export function defaultTokenClient(): TokenClient {
 
 // Looked up on each call rather than captured, so jest's fake timers drive the default clock too.
 const systemClock = (): number => Date.now();
+
+/**
+ * A Map iterates in insertion order; re-inserting a key on every hit keeps that order by last use,
+ * so eviction can take the first key. Both operations are O(1) and allocate nothing.
+ */
+function markUsed(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry): Promise<AccessToken> {
+  cache.delete(key);
+  cache.set(key, entry);
+  return entry.promise;
+}
 
 function newRegionCache(): RegionCache {
   return { NA: new Map(), EU: new Map(), FE: new Map() };
