@@ -1,4 +1,4 @@
-import type { DynamoDBClient, GetItemCommand, GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isRegion, type Region } from '../shared/regions';
 import {
@@ -321,9 +321,8 @@ export class TokenClient {
     const table = this.sellerTable;
     if (table === undefined) return undefined;
     try {
-      const GetItem = loadGetItemCommand();
       const output: GetItemCommandOutput = await table.client.send(
-        new GetItem({
+        new GetItemCommand({
           TableName: table.tableName,
           Key: { sellerId: { S: sellerId }, region: { S: region } },
           ProjectionExpression: '#status',
@@ -333,8 +332,16 @@ export class TokenClient {
       );
       return output.Item?.status?.S;
     } catch (error) {
+      const name = errorName(error);
+      // Only a denial is about permissions; naming GetItem for anything else sends people the wrong way.
+      const hint =
+        name === 'AccessDeniedException'
+          ? 'grant the function dynamodb:GetItem on the sellers table, or drop the sellerTable option'
+          : name === 'ResourceNotFoundException'
+            ? "check that sellerTable.tableName names the stack's sellers table in this account and AWS region"
+            : 'the SDK has already retried; retry later, and if it persists check DynamoDB health and the table';
       throw new TokenReadError(
-        `Reading the status of seller ${sellerId} in region ${region} from table ${table.tableName} failed (${errorName(error)}): grant the function dynamodb:GetItem on the sellers table, or drop the sellerTable option.`,
+        `Reading the status of seller ${sellerId} in region ${region} from table ${table.tableName} failed (${name}): ${hint}.`,
         { secretName, cause: error },
       );
     }
@@ -366,19 +373,6 @@ function newRegionCache(): RegionCache {
 
 function invalidRegion(region: unknown): InvalidTokenRequestError {
   return new InvalidTokenRequestError('region', 'one of NA, EU, FE', region);
-}
-
-/**
- * Loaded on first use so Lambdas that don't pass `sellerTable` never load the DynamoDB client at
- * cold start (with `@aws-sdk/*` external, as on the Node.js Lambda runtimes, not at all). `require`
- * rather than `import()`: this package is CommonJS, and jest can't run `import()` without
- * `--experimental-vm-modules`.
- */
-let getItemCommand: typeof GetItemCommand | undefined;
-function loadGetItemCommand(): typeof GetItemCommand {
-  getItemCommand ??= (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'))
-    .GetItemCommand;
-  return getItemCommand;
 }
 
 function parse(secretName: string, secretString: string | undefined): TokenSecretValue {
