@@ -60,7 +60,7 @@ export const lambdaContext = {
   awsRequestId: 'test-request-id',
   logGroupName: '/aws/lambda/auth-test',
   logStreamName: 'test',
-  getRemainingTimeInMillis: () => 10_000,
+  getRemainingTimeInMillis: () => 28_000,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,
