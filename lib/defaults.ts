@@ -81,6 +81,10 @@ export const DEFAULTS = {
   refreshReservedConcurrency: 1,
   refreshScheduleExpression: 'rate(1 minute)',
   refreshTimeout: Duration.minutes(5),
+  /** The refresh handler stops taking work this long before its timeout (REFRESH_STOP_BEFORE_TIMEOUT_SECONDS). */
+  refreshStopBeforeTimeout: Duration.seconds(60),
+  /** The refresh handler takes work for at most this long per run (REFRESH_RUN_BUDGET_SECONDS). */
+  refreshRunBudget: Duration.seconds(50),
   refreshMemorySize: 512,
   /** Lease must outlive the function timeout so a killed invocation's lease cannot be stolen mid-write. */
   leaseGrace: Duration.seconds(60),
@@ -102,7 +106,13 @@ export const DEFAULTS = {
   /** AWS's advice for a queue a Lambda consumes: six times the function timeout. */
   notificationVisibilityTimeoutFactor: 6,
   authMemorySize: 256,
-  authTimeout: Duration.seconds(10),
+  /**
+   * API Gateway gives up on a Lambda integration after 29 s. The auth functions stop a second
+   * earlier, so the seller gets our page rather than a gateway timeout; inside that, each LWA
+   * call gets only what is left beyond the reserve for the writes (lambda/shared/time-budget.ts).
+   */
+  authTimeout: Duration.seconds(28),
+  apiGatewayIntegrationTimeout: Duration.seconds(29),
   logRetention: RetentionDays.THREE_MONTHS,
   apiStageName: 'prod',
   apiThrottlingRateLimit: 10,

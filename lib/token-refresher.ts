@@ -66,7 +66,8 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    */
   readonly refreshReservedConcurrency?: number | 'none';
   /**
-   * Refresh function timeout. The lease is this plus 60 seconds.
+   * Refresh function timeout. The lease is this plus 60 seconds. At least 110 seconds: the
+   * refresher stops taking work 60 seconds before its timeout and works for up to 50 seconds a run.
    * @default Duration.minutes(5)
    */
   readonly refreshTimeout?: Duration;
@@ -161,10 +162,14 @@ export class TokenRefresher extends Construct {
       MAX_PER_INVOCATION_CONCURRENCY,
     );
     const timeout = props.refreshTimeout ?? DEFAULTS.refreshTimeout;
-    if (timeout.toSeconds() < 30 || timeout.toSeconds() > 900) {
+    const stopBeforeSeconds = DEFAULTS.refreshStopBeforeTimeout.toSeconds();
+    const runBudgetSeconds = DEFAULTS.refreshRunBudget.toSeconds();
+    // Below this the handler's stop-before-timeout margin eats into (or all of) a run's budget.
+    const minTimeoutSeconds = stopBeforeSeconds + runBudgetSeconds;
+    if (timeout.toSeconds() < minTimeoutSeconds || timeout.toSeconds() > 900) {
       throw new LwaTokenServicePropsError(
         this,
-        `refreshTimeout must be from 30 seconds to 15 minutes; got ${timeout.toSeconds()} seconds.`,
+        `refreshTimeout must be from ${minTimeoutSeconds} seconds to 15 minutes: the refresher stops taking work ${stopBeforeSeconds} seconds before its timeout and works for up to ${runBudgetSeconds} seconds a run, so a shorter timeout leaves it too little working time, or none; got ${timeout.toSeconds()} seconds.`,
       );
     }
     const leaseSeconds = timeout.toSeconds() + DEFAULTS.leaseGrace.toSeconds();

@@ -11,7 +11,7 @@ type DeviceModule = typeof import('../lambda/device/device-api-handler');
 export type RefreshHandler = (event: unknown, context: Context) => Promise<RefreshRunSummary>;
 
 /** Function timeouts as `lib/defaults.ts` sets them (authTimeout, refreshTimeout). */
-export const AUTH_TIMEOUT_MS = 10_000;
+export const AUTH_TIMEOUT_MS = 28_000;
 export const REFRESH_TIMEOUT_MS = 5 * 60_000;
 
 /** Both device routes go to one function, as in the deployed API. */

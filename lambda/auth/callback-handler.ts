@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
@@ -11,6 +11,7 @@ import type { Region } from '../shared/regions';
 import { SELLER_ID_PATTERN } from '../shared/secret-names';
 import { SellerRepository } from '../shared/seller-repository';
 import { SellerStatus } from '../shared/seller-table';
+import { MAX_LWA_TIMEOUT_MS } from '../shared/time-budget';
 import { TokenStore } from '../shared/token-store';
 import { loadCallbackConfig } from './config';
 import { errorToResponse } from './errors-to-responses';
@@ -28,7 +29,8 @@ const retry = { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random };
 const deps = {
   states: new StateStore(documentClient, config.stateTableName, systemClock),
   appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, systemClock),
-  lwa: new LwaClient({ timeoutMs: 10_000 }),
+  // Each call's timeout is cut to what the invocation has left (see time-budget.ts).
+  lwa: new LwaClient({ timeoutMs: MAX_LWA_TIMEOUT_MS }),
   tokens: new TokenStore(secretsManager, retry),
   sellers: new SellerRepository(documentClient, config.sellerTableName),
   clock: systemClock,
@@ -38,7 +40,10 @@ const deps = {
 };
 
 /** `GET /callback`: where Seller Central sends the seller after consent (or after a denial). */
-export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handleCallback(
+  event: APIGatewayProxyEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<APIGatewayProxyResult> {
   try {
     const params = readQueryParams(event, {
       state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
@@ -57,6 +62,7 @@ export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGa
       code,
       redirectUri: callbackUrlFor(event, config.redirectUri),
       regionHint: params.region as Region | undefined,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
     if (outcome.status === SellerStatus.AccessOnly) {
       logger.warn(

@@ -11,6 +11,7 @@ import type { Region } from '../shared/regions';
 import { sellerSecretName } from '../shared/secret-names';
 import type { SellerRepository } from '../shared/seller-repository';
 import { type SellerStatus, TokenKind } from '../shared/seller-table';
+import { lwaTimeoutWithin, type RemainingTime, TimeBudgetExhaustedError } from '../shared/time-budget';
 import type { TokenStore } from '../shared/token-store';
 import type { StateStore } from './state-store';
 
@@ -94,6 +95,11 @@ export interface CompleteAuthorizationInput {
   readonly redirectUri: string;
   /** Present when the callback URL itself names a region; it must agree with the state's. */
   readonly regionHint?: Region;
+  /**
+   * What is left of the invocation (Lambda's `getRemainingTimeInMillis`). Each LWA call then gets
+   * only the time beyond what the writes after it need; without it, the LWA client's own timeout.
+   */
+  readonly remainingTimeMs?: RemainingTime;
 }
 
 export interface AuthorizationOutcome {
@@ -149,19 +155,36 @@ async function exchangeCode(
 ): Promise<LwaTokenResponse> {
   let lastError: unknown;
   for (const clientSecret of usableClientSecrets(credentials, deps.clock())) {
+    let timeoutMs: number | undefined;
     try {
-      return await deps.lwa.exchangeAuthorizationCode(deps.config.lwaEndpoints[region], {
-        code: input.code,
-        redirectUri: input.redirectUri,
-        clientId: credentials.clientId,
-        clientSecret,
-      });
+      timeoutMs = input.remainingTimeMs ? lwaTimeoutWithin(input.remainingTimeMs) : undefined;
+    } catch (error) {
+      // Not calling LWA leaves the code unspent; calling it without time to store the answer would lose the tokens.
+      lastError ??= error;
+      break;
+    }
+    try {
+      return await deps.lwa.exchangeAuthorizationCode(
+        deps.config.lwaEndpoints[region],
+        {
+          code: input.code,
+          redirectUri: input.redirectUri,
+          clientId: credentials.clientId,
+          clientSecret,
+        },
+        timeoutMs === undefined ? undefined : { timeoutMs },
+      );
     } catch (error) {
       lastError = error;
       if (!(error instanceof LwaError) || error.code !== 'invalid_client') break;
     }
   }
-  const code = lastError instanceof LwaError ? lastError.code : 'unexpected_error';
+  const code =
+    lastError instanceof LwaError
+      ? lastError.code
+      : lastError instanceof TimeBudgetExhaustedError
+        ? 'no_time_left'
+        : 'unexpected_error';
   // After the operator fixes the client secret, the next callback must read it again.
   if (code === 'invalid_client') deps.appCredentials.invalidate();
   throw new TokenExchangeError(code);

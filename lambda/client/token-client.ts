@@ -1,4 +1,4 @@
-import type { DynamoDBClient, GetItemCommand, GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { isRegion, type Region } from '../shared/regions';
 import {
@@ -85,7 +85,7 @@ export interface TokenClientOptions {
   readonly sellerTable?: SellerTableOptions;
   /**
    * Bounds memory in a Lambda that works through many sellers: past this many sellers in one
-   * region, caching another drops the one cached longest ago (it is read again when next asked for).
+   * region, caching another drops the one used least recently (it is read again when next asked for).
    * @default DEFAULT_MAX_CACHE_ENTRIES (10,000 per region, about 7 MB)
    */
   readonly maxEntries?: number;
@@ -170,7 +170,7 @@ export class TokenClient {
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
     const cache = this.sellers[region];
     const entry = cache.get(sellerId);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, sellerId, entry);
     return this.load(cache, sellerId, () => this.readSellerToken(sellerId, region));
   }
 
@@ -186,7 +186,7 @@ export class TokenClient {
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
     const cache = this.grantless[region];
     const entry = cache.get(scope);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, scope, entry);
     return this.load(cache, scope, () => this.readGrantlessToken(scope, region));
   }
 
@@ -206,7 +206,7 @@ export class TokenClient {
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
     const cache = this.devices[region];
     const entry = cache.get(accountId);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return entry.promise;
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, accountId, entry);
     return this.load(cache, accountId, () => this.readDeviceToken(accountId, region));
   }
 
@@ -251,10 +251,11 @@ export class TokenClient {
         throw error;
       },
     );
-    if (cache.size >= this.maxEntries && !cache.has(key)) {
-      // A Map iterates in insertion order, so the first key is the one cached longest ago.
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
+    // Deleted first so a reload moves to the back of the Map's insertion order, like a hit does.
+    if (!cache.delete(key) && cache.size >= this.maxEntries) {
+      // Every hit re-inserts its key (markUsed), so the first key is the least recently used.
+      const leastRecentlyUsed = cache.keys().next();
+      if (!leastRecentlyUsed.done) cache.delete(leastRecentlyUsed.value);
     }
     cache.set(key, entry);
     return entry.promise;
@@ -374,9 +375,8 @@ export class TokenClient {
     const table = this.sellerTable;
     if (table === undefined) return undefined;
     try {
-      const GetItem = loadGetItemCommand();
       const output: GetItemCommandOutput = await table.client.send(
-        new GetItem({
+        new GetItemCommand({
           TableName: table.tableName,
           Key: { sellerId: { S: sellerId }, region: { S: region } },
           ProjectionExpression: '#status',
@@ -386,8 +386,16 @@ export class TokenClient {
       );
       return output.Item?.status?.S;
     } catch (error) {
+      const name = errorName(error);
+      // Only a denial is about permissions; naming GetItem for anything else sends people the wrong way.
+      const hint =
+        name === 'AccessDeniedException'
+          ? 'grant the function dynamodb:GetItem on the sellers table, or drop the sellerTable option'
+          : name === 'ResourceNotFoundException'
+            ? "check that sellerTable.tableName names the stack's sellers table in this account and AWS region"
+            : 'the SDK has already retried; retry later, and if it persists check DynamoDB health and the table';
       throw new TokenReadError(
-        `Reading the status of seller ${sellerId} in region ${region} from table ${table.tableName} failed (${errorName(error)}): grant the function dynamodb:GetItem on the sellers table, or drop the sellerTable option.`,
+        `Reading the status of seller ${sellerId} in region ${region} from table ${table.tableName} failed (${name}): ${hint}.`,
         { secretName, cause: error },
       );
     }
@@ -403,25 +411,22 @@ export function defaultTokenClient(): TokenClient {
 // Looked up on each call rather than captured, so jest's fake timers drive the default clock too.
 const systemClock = (): number => Date.now();
 
+/**
+ * A Map iterates in insertion order; re-inserting a key on every hit keeps that order by last use,
+ * so eviction can take the first key. Both operations are O(1) and allocate nothing.
+ */
+function markUsed(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry): Promise<AccessToken> {
+  cache.delete(key);
+  cache.set(key, entry);
+  return entry.promise;
+}
+
 function newRegionCache(): RegionCache {
   return { NA: new Map(), EU: new Map(), FE: new Map() };
 }
 
 function invalidRegion(region: unknown): InvalidTokenRequestError {
   return new InvalidTokenRequestError('region', 'one of NA, EU, FE', region);
-}
-
-/**
- * Loaded on first use so Lambdas that don't pass `sellerTable` never load the DynamoDB client at
- * cold start (with `@aws-sdk/*` external, as on the Node.js Lambda runtimes, not at all). `require`
- * rather than `import()`: this package is CommonJS, and jest can't run `import()` without
- * `--experimental-vm-modules`.
- */
-let getItemCommand: typeof GetItemCommand | undefined;
-function loadGetItemCommand(): typeof GetItemCommand {
-  getItemCommand ??= (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb'))
-    .GetItemCommand;
-  return getItemCommand;
 }
 
 function parse(secretName: string, secretString: string | undefined): TokenSecretValue {

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppCredentialsError, AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
@@ -11,6 +11,7 @@ import { LwaClient, LwaError } from '../shared/lwa-client';
 import { isRegion } from '../shared/regions';
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../shared/secret-names';
 import { SellerRepository } from '../shared/seller-repository';
+import { MAX_LWA_TIMEOUT_MS, type RemainingTime, TimeBudgetExhaustedError } from '../shared/time-budget';
 import { TokenStore } from '../shared/token-store';
 import { type DeviceApiDeps, pollDeviceAuthorization, startDeviceAuthorization } from './device-api';
 import { DeviceAuthorizationError } from './device-flow';
@@ -23,7 +24,8 @@ const retry = { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random };
 const deps: DeviceApiDeps = {
   pending: new PendingAuthorizations(documentClient, getStringFromEnv('STATE_TABLE_NAME'), systemClock),
   appCredentials: new AppCredentialsProvider(secretsManager, getStringFromEnv('APP_SECRET_ID'), systemClock),
-  lwa: new LwaClient({ timeoutMs: 10_000 }),
+  // Each call's timeout is cut to what the invocation has left (see time-budget.ts).
+  lwa: new LwaClient({ timeoutMs: MAX_LWA_TIMEOUT_MS }),
   clock: systemClock,
   lwaEndpoints: loadLwaEndpoints(process.env),
   tokens: new TokenStore(secretsManager, retry),
@@ -44,11 +46,16 @@ const MAX_BODY_BYTES = 4096;
  * for devices that cannot hold client credentials. Responses carry ids, user codes and statuses,
  * never a token or a device code.
  */
-export async function handleDeviceApi(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+export async function handleDeviceApi(
+  event: APIGatewayProxyEvent,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<APIGatewayProxyResult> {
+  const remainingTimeMs = () => context.getRemainingTimeInMillis();
   try {
-    if (event.httpMethod === 'POST' && event.resource === '/device/authorizations') return await start(event);
+    if (event.httpMethod === 'POST' && event.resource === '/device/authorizations')
+      return await start(event, remainingTimeMs);
     if (event.httpMethod === 'GET' && event.resource === '/device/authorizations/{id}')
-      return await poll(event);
+      return await poll(event, remainingTimeMs);
     return json(404, {
       error: 'not_found',
       message: 'Use POST /device/authorizations or GET /device/authorizations/{id}.',
@@ -59,6 +66,15 @@ export async function handleDeviceApi(event: APIGatewayProxyEvent): Promise<APIG
       return json(503, {
         error: 'not_configured',
         message: 'The service is not fully set up yet; try again later.',
+      });
+    }
+    if (error instanceof TimeBudgetExhaustedError) {
+      logger.error('Too little time left to call LWA and store its answer', {
+        remainingMs: error.remainingMs,
+      });
+      return json(503, {
+        error: 'try_again',
+        message: 'The service could not reach Login with Amazon in time; nothing was sent. Try again.',
       });
     }
     if (error instanceof LwaError || error instanceof DeviceAuthorizationError) {
@@ -76,7 +92,10 @@ export async function handleDeviceApi(event: APIGatewayProxyEvent): Promise<APIG
   }
 }
 
-async function start(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function start(
+  event: APIGatewayProxyEvent,
+  remainingTimeMs: RemainingTime,
+): Promise<APIGatewayProxyResult> {
   const body = parseBody(event);
   if (!body || !isRegion(body.region) || !isScope(body.scope)) {
     return json(400, {
@@ -84,17 +103,24 @@ async function start(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult
       message: 'Send a JSON body {"region": "NA"|"EU"|"FE", "scope": "<LWA scope, e.g. profile>"}.',
     });
   }
-  const started = await startDeviceAuthorization(deps, { region: body.region, scope: body.scope });
+  const started = await startDeviceAuthorization(
+    deps,
+    { region: body.region, scope: body.scope },
+    remainingTimeMs,
+  );
   logger.info('Device authorization started', { region: body.region, scope: body.scope, id: started.id });
   return json(201, started);
 }
 
-async function poll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function poll(
+  event: APIGatewayProxyEvent,
+  remainingTimeMs: RemainingTime,
+): Promise<APIGatewayProxyResult> {
   const id = event.pathParameters?.id;
   if (!id || !AUTHORIZATION_ID_PATTERN.test(id)) {
     return json(400, { error: 'invalid_request', message: 'The authorization id is malformed.' });
   }
-  const outcome = await pollDeviceAuthorization(deps, id);
+  const outcome = await pollDeviceAuthorization(deps, id, remainingTimeMs);
   if (outcome.kind === 'not-found') {
     return json(404, { error: 'not_found', message: 'No such device authorization (it may have expired).' });
   }

@@ -2,6 +2,7 @@ import type { AppCredentialsProvider } from '../shared/app-credentials';
 import { type Clock, toEpochSeconds } from '../shared/clock';
 import type { LwaClient } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
+import { lwaTimeoutWithin, type RemainingTime } from '../shared/time-budget';
 import { type StoreDeviceAccountDeps, storeDeviceAccount } from './device-accounts';
 import { pollOnce, requestCodePair } from './device-flow';
 import type { DeviceAuthorizationStatus, PendingAuthorizations } from './pending-authorizations';
@@ -23,15 +24,26 @@ export interface StartedDeviceAuthorization {
   readonly interval: number;
 }
 
+/**
+ * Per-call LWA options that leave the writes after the call their reserve, when the caller knows
+ * its remaining time; it throws TimeBudgetExhaustedError, before anything is sent, when too little is left.
+ */
+function lwaRequestWithin(remainingTimeMs: RemainingTime | undefined): { timeoutMs: number } | undefined {
+  return remainingTimeMs ? { timeoutMs: lwaTimeoutWithin(remainingTimeMs) } : undefined;
+}
+
 export async function startDeviceAuthorization(
   deps: DeviceApiDeps,
   input: { region: Region; scope: string },
+  remainingTimeMs?: RemainingTime,
 ): Promise<StartedDeviceAuthorization> {
   const credentials = await deps.appCredentials.get();
-  const codePair = await requestCodePair(deps.lwa, deps.lwaEndpoints[input.region], {
-    clientId: credentials.clientId,
-    scope: input.scope,
-  });
+  const codePair = await requestCodePair(
+    deps.lwa,
+    deps.lwaEndpoints[input.region],
+    { clientId: credentials.clientId, scope: input.scope },
+    lwaRequestWithin(remainingTimeMs),
+  );
   const pending = await deps.pending.create({ ...input, codePair });
   return {
     id: pending.id,
@@ -52,7 +64,11 @@ export type DevicePollOutcome =
  * On approval the tokens are stored as a device account (id = the authorization id) and only
  * the status is returned.
  */
-export async function pollDeviceAuthorization(deps: DeviceApiDeps, id: string): Promise<DevicePollOutcome> {
+export async function pollDeviceAuthorization(
+  deps: DeviceApiDeps,
+  id: string,
+  remainingTimeMs?: RemainingTime,
+): Promise<DevicePollOutcome> {
   const pending = await deps.pending.get(id);
   const now = toEpochSeconds(deps.clock());
   if (!pending) return { kind: 'not-found' };
@@ -73,12 +89,17 @@ export async function pollDeviceAuthorization(deps: DeviceApiDeps, id: string): 
 
   const credentials = await deps.appCredentials.get();
   const issuedAtMs = deps.clock();
-  const result = await pollOnce(deps.lwa, deps.lwaEndpoints[pending.region], {
-    clientId: credentials.clientId,
-    deviceCode: pending.deviceCode,
-    userCode: pending.userCode,
-    interval: pending.interval,
-  });
+  const result = await pollOnce(
+    deps.lwa,
+    deps.lwaEndpoints[pending.region],
+    {
+      clientId: credentials.clientId,
+      deviceCode: pending.deviceCode,
+      userCode: pending.userCode,
+      interval: pending.interval,
+    },
+    lwaRequestWithin(remainingTimeMs),
+  );
   if (result.status === 'pending') {
     if (result.interval !== pending.interval) await deps.pending.recordPending(id, result.interval);
     return { kind: 'status', status: 'pending', interval: result.interval };

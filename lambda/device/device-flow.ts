@@ -1,6 +1,12 @@
 import type { Sleep } from '../shared/backoff';
 import type { Clock } from '../shared/clock';
-import { type CodePairResponse, type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
+import {
+  type CodePairResponse,
+  type LwaClient,
+  LwaError,
+  type LwaRequestOptions,
+  type LwaTokenResponse,
+} from '../shared/lwa-client';
 
 /** LWA asks a client that polls too fast to wait this much longer per `slow_down`. */
 export const SLOW_DOWN_SECONDS = 5;
@@ -26,8 +32,9 @@ export function requestCodePair(
   lwa: LwaClient,
   endpoint: string,
   input: { clientId: string; scope: string },
+  request?: LwaRequestOptions,
 ): Promise<CodePairResponse> {
-  return lwa.createCodePair(endpoint, input);
+  return lwa.createCodePair(endpoint, input, request);
 }
 
 export type PollResult =
@@ -45,9 +52,10 @@ export async function pollOnce(
   lwa: LwaClient,
   endpoint: string,
   input: { clientId: string; deviceCode: string; userCode: string; interval: number },
+  request?: LwaRequestOptions,
 ): Promise<PollResult> {
   try {
-    const tokens = await lwa.deviceToken(endpoint, input);
+    const tokens = await lwa.deviceToken(endpoint, input, request);
     return { status: 'authorized', tokens };
   } catch (error) {
     if (!(error instanceof LwaError)) throw error;

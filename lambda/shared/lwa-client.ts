@@ -73,6 +73,12 @@ export interface LwaClientOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** Per-call settings, for callers that must fit each call into what is left of their invocation. */
+export interface LwaRequestOptions {
+  /** Overrides the client's `timeoutMs` for this call. */
+  readonly timeoutMs?: number;
+}
+
 export interface ClientCredentials {
   readonly clientId: string;
   /** Omitted on purpose only by callers that want an access-only token. */
@@ -96,58 +102,86 @@ export class LwaClient {
   exchangeAuthorizationCode(
     baseUrl: string,
     input: ClientCredentials & { code: string; redirectUri: string },
+    request?: LwaRequestOptions,
   ): Promise<LwaTokenResponse> {
-    return this.requestToken(baseUrl, {
-      grant_type: 'authorization_code',
-      code: input.code,
-      redirect_uri: input.redirectUri,
-      client_id: input.clientId,
-      ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
-    });
+    return this.requestToken(
+      baseUrl,
+      {
+        grant_type: 'authorization_code',
+        code: input.code,
+        redirect_uri: input.redirectUri,
+        client_id: input.clientId,
+        ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
+      },
+      request,
+    );
   }
 
   refreshAccessToken(
     baseUrl: string,
     input: ClientCredentials & { refreshToken: string },
+    request?: LwaRequestOptions,
   ): Promise<LwaTokenResponse> {
-    return this.requestToken(baseUrl, {
-      grant_type: 'refresh_token',
-      refresh_token: input.refreshToken,
-      client_id: input.clientId,
-      ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
-    });
+    return this.requestToken(
+      baseUrl,
+      {
+        grant_type: 'refresh_token',
+        refresh_token: input.refreshToken,
+        client_id: input.clientId,
+        ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
+      },
+      request,
+    );
   }
 
-  grantlessToken(baseUrl: string, input: ClientCredentials & { scope: string }): Promise<LwaTokenResponse> {
-    return this.requestToken(baseUrl, {
-      grant_type: 'client_credentials',
-      scope: input.scope,
-      client_id: input.clientId,
-      ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
-    });
+  grantlessToken(
+    baseUrl: string,
+    input: ClientCredentials & { scope: string },
+    request?: LwaRequestOptions,
+  ): Promise<LwaTokenResponse> {
+    return this.requestToken(
+      baseUrl,
+      {
+        grant_type: 'client_credentials',
+        scope: input.scope,
+        client_id: input.clientId,
+        ...(input.clientSecret !== undefined ? { client_secret: input.clientSecret } : {}),
+      },
+      request,
+    );
   }
 
   deviceToken(
     baseUrl: string,
     input: { clientId: string; deviceCode: string; userCode: string },
+    request?: LwaRequestOptions,
   ): Promise<LwaTokenResponse> {
-    return this.requestToken(baseUrl, {
-      grant_type: 'device_code',
-      device_code: input.deviceCode,
-      user_code: input.userCode,
-      client_id: input.clientId,
-    });
+    return this.requestToken(
+      baseUrl,
+      {
+        grant_type: 'device_code',
+        device_code: input.deviceCode,
+        user_code: input.userCode,
+        client_id: input.clientId,
+      },
+      request,
+    );
   }
 
   async createCodePair(
     baseUrl: string,
     input: { clientId: string; scope: string },
+    request?: LwaRequestOptions,
   ): Promise<CodePairResponse> {
-    const body = await this.post(`${baseUrl}${CODE_PAIR_PATH}`, {
-      response_type: 'device_code',
-      client_id: input.clientId,
-      scope: input.scope,
-    });
+    const body = await this.post(
+      `${baseUrl}${CODE_PAIR_PATH}`,
+      {
+        response_type: 'device_code',
+        client_id: input.clientId,
+        scope: input.scope,
+      },
+      request,
+    );
     const userCode = body.user_code;
     const deviceCode = body.device_code;
     const verificationUri = body.verification_uri;
@@ -167,8 +201,12 @@ export class LwaClient {
     };
   }
 
-  private async requestToken(baseUrl: string, form: Record<string, string>): Promise<LwaTokenResponse> {
-    const body = await this.post(`${baseUrl}${TOKEN_PATH}`, form);
+  private async requestToken(
+    baseUrl: string,
+    form: Record<string, string>,
+    request?: LwaRequestOptions,
+  ): Promise<LwaTokenResponse> {
+    const body = await this.post(`${baseUrl}${TOKEN_PATH}`, form, request);
     const accessToken = body.access_token;
     const expiresIn = Number(body.expires_in);
     if (
@@ -191,7 +229,11 @@ export class LwaClient {
     };
   }
 
-  private async post(url: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  private async post(
+    url: string,
+    form: Record<string, string>,
+    request?: LwaRequestOptions,
+  ): Promise<Record<string, unknown>> {
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
@@ -201,7 +243,7 @@ export class LwaClient {
           accept: 'application/json',
         },
         body: new URLSearchParams(form).toString(),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(request?.timeoutMs ?? this.timeoutMs),
       });
     } catch (error) {
       // By name, not `instanceof Error`: fetch rejects with a DOMException that may come from

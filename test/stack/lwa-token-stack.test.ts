@@ -155,14 +155,14 @@ describe('Lambda functions', () => {
     }
   });
 
-  test('auth functions: 256 MB, 10 s; refresh: 512 MB, 5 minutes, reserved concurrency 1; rotation: 256 MB, 30 s', () => {
+  test('auth functions: 256 MB, 28 s; refresh: 512 MB, 5 minutes, reserved concurrency 1; rotation: 256 MB, 30 s', () => {
     const byDescription = Object.fromEntries(
       functions().map(([, fn]) => [fn.Properties.Description as string, fn.Properties]),
     );
     for (const route of ['authorize', 'login', 'callback']) {
       expect(byDescription[`LWA token service: GET /${route}`]).toMatchObject({
         MemorySize: 256,
-        Timeout: 10,
+        Timeout: 28,
       });
     }
     expect(byDescription['LWA token service: refreshes access tokens that expire soon']).toMatchObject({

@@ -3,7 +3,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { DEFAULT_CACHE_MARGIN_SECONDS } from '../../lambda/client/token-client';
-import { TOKEN_CLIENT_CACHE_MARGIN_SECONDS } from '../../lib/defaults';
+import { loadRefreshConfig } from '../../lambda/refresh/config';
+import {
+  AUTHORIZATION_WRITE_RESERVE_MS,
+  MAX_LWA_TIMEOUT_MS,
+  MIN_LWA_TIMEOUT_MS,
+} from '../../lambda/shared/time-budget';
+import { DEFAULTS, TOKEN_CLIENT_CACHE_MARGIN_SECONDS } from '../../lib/defaults';
 import { LwaTokenService, type LwaTokenServiceProps } from '../../lib/lwa-token-service';
 import { actionsOf, appWithoutBundling, flatten, policyStatements, resourcesOf } from './helpers';
 
@@ -231,7 +237,22 @@ describe('invalid props fail at synth with a message naming the prop', () => {
     [
       'refresh timeout 20 minutes',
       { refreshTimeout: Duration.minutes(20) },
-      /refreshTimeout must be from 30 seconds/,
+      /refreshTimeout must be from 110 seconds to 15 minutes.*got 1200 seconds/,
+    ],
+    [
+      'refresh timeout of 60 s, which leaves the refresher no working time',
+      { refreshTimeout: Duration.seconds(60) },
+      /refreshTimeout must be from 110 seconds .*stops taking work 60 seconds before its timeout.*got 60 seconds/,
+    ],
+    [
+      'refresh timeout of 30 s',
+      { refreshTimeout: Duration.seconds(30) },
+      /refreshTimeout must be from 110 seconds.*got 30 seconds/,
+    ],
+    [
+      'refresh timeout of 109 s, which cuts every run short',
+      { refreshTimeout: Duration.seconds(109) },
+      /refreshTimeout must be from 110 seconds.*got 109 seconds/,
     ],
     [
       'redirect URI not on /callback',
@@ -242,10 +263,45 @@ describe('invalid props fail at synth with a message naming the prop', () => {
     expect(build(props)).toThrow(message);
   });
 
+  test('the shortest refresh timeout that leaves a full run is accepted', () => {
+    expect(build({ refreshTimeout: Duration.seconds(110) })).not.toThrow();
+  });
+
+  test('the refresh-timeout minimum uses the refresh handler’s own stop-before-timeout and run budget', () => {
+    const config = loadRefreshConfig({
+      SELLER_TABLE_NAME: 'sellers',
+      APP_SECRET_ID: 'app',
+      TOKEN_KMS_KEY_ID: 'key',
+      LWA_ENDPOINTS: JSON.stringify(DEFAULTS.lwaEndpoints),
+    });
+    expect(config.stopBeforeTimeoutSeconds).toBe(DEFAULTS.refreshStopBeforeTimeout.toSeconds());
+    expect(config.runBudgetSeconds).toBe(DEFAULTS.refreshRunBudget.toSeconds());
+  });
+
   test('http on loopback is allowed for the LWA emulator', () => {
     expect(
       build({ lwaEndpoints: { NA: 'http://127.0.0.1:4010', EU: 'http://localhost:4010' } }),
     ).not.toThrow();
+  });
+});
+
+describe('time budgets of the functions behind API Gateway', () => {
+  test('each fits API Gateway’s 29 s limit, with room for a full LWA wait, a fallback and the writes', () => {
+    // Prepare
+    const template = synth({ deviceAuthorizationApi: true });
+    const behindApi = Object.values(template.findResources('AWS::Lambda::Function')).filter((fn) =>
+      /GET \/(authorize|login|callback)$|device authorization API$/.test(String(fn.Properties.Description)),
+    );
+
+    // Assess
+    expect(behindApi).toHaveLength(4);
+    for (const fn of behindApi) {
+      const timeoutMs = (fn.Properties.Timeout as number) * 1000;
+      expect(timeoutMs).toBeLessThan(DEFAULTS.apiGatewayIntegrationTimeout.toMilliseconds());
+      expect(timeoutMs).toBeGreaterThanOrEqual(
+        MAX_LWA_TIMEOUT_MS + MIN_LWA_TIMEOUT_MS + AUTHORIZATION_WRITE_RESERVE_MS,
+      );
+    }
   });
 });
 

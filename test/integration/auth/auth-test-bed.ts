@@ -23,7 +23,10 @@ export interface AuthHandlers {
  * runs, because each reads its configuration and builds its SDK clients at load time. An isolated
  * registry gives every test bed its own configuration.
  */
-export function loadHandlers(env: Readonly<Record<string, string>>): AuthHandlers {
+export function loadHandlers(
+  env: Readonly<Record<string, string>>,
+  context: typeof lambdaContext = lambdaContext,
+): AuthHandlers {
   const saved = new Map(Object.keys(env).map((key) => [key, process.env[key]]));
   Object.assign(process.env, env);
   let handlers: AuthHandlers | undefined;
@@ -33,10 +36,15 @@ export function loadHandlers(env: Readonly<Record<string, string>>): AuthHandler
       handlers = {
         handleAuthorize: invokeAsLambda(
           (require('../../../lambda/auth/authorize-handler') as AuthorizeModule).handler,
+          context,
         ),
-        handleLogin: invokeAsLambda((require('../../../lambda/auth/login-handler') as LoginModule).handler),
+        handleLogin: invokeAsLambda(
+          (require('../../../lambda/auth/login-handler') as LoginModule).handler,
+          context,
+        ),
         handleCallback: invokeAsLambda(
           (require('../../../lambda/auth/callback-handler') as CallbackModule).handler,
+          context,
         ),
       };
     });
@@ -60,7 +68,7 @@ export const lambdaContext = {
   awsRequestId: 'test-request-id',
   logGroupName: '/aws/lambda/auth-test',
   logStreamName: 'test',
-  getRemainingTimeInMillis: () => 10_000,
+  getRemainingTimeInMillis: () => 28_000,
   done: () => undefined,
   fail: () => undefined,
   succeed: () => undefined,
@@ -71,8 +79,11 @@ type LambdaHandler = (
   context: typeof lambdaContext,
 ) => Promise<APIGatewayProxyResult>;
 
-function invokeAsLambda(handler: unknown): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
-  return (event) => (handler as LambdaHandler)(event, lambdaContext);
+function invokeAsLambda(
+  handler: unknown,
+  context: typeof lambdaContext,
+): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
+  return (event) => (handler as LambdaHandler)(event, context);
 }
 
 export interface Snapshot {
@@ -87,6 +98,8 @@ export interface AuthTestBedOptions {
   /** Where the handlers reach LWA; the emulator itself by default, or a proxy in front of it. */
   readonly lwaUrl?: (emulator: LwaEmulator) => string;
   readonly env?: Record<string, string>;
+  /** What `getRemainingTimeInMillis` answers the handlers; the function's full 28 s by default. */
+  readonly remainingTimeMs?: number;
 }
 
 /**
@@ -116,7 +129,13 @@ export class AuthTestBed {
       extraAppSecretFields: options.extraAppSecretFields,
       namePrefix: 'auth-it',
     });
-    const handlers = loadHandlers({ ...deployment.env, ...options.env });
+    const remainingTimeMs = options.remainingTimeMs;
+    const handlers = loadHandlers(
+      { ...deployment.env, ...options.env },
+      remainingTimeMs === undefined
+        ? lambdaContext
+        : { ...lambdaContext, getRemainingTimeInMillis: () => remainingTimeMs },
+    );
     const previous = options.extraAppSecretFields?.previousClientSecret;
     const clientSecrets = [options.clientSecret ?? DEFAULT_CLIENT.clientSecret].filter(
       (s) => s !== 'REPLACE_ME',

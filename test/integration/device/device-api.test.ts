@@ -33,19 +33,22 @@ describe('device authorization API routes (moto + LWA emulator)', () => {
     await emulator.stop();
   });
 
-  async function call(event: APIGatewayProxyEvent) {
-    const response = await handler(event, lambdaContext);
+  async function call(event: APIGatewayProxyEvent, context = lambdaContext) {
+    const response = await handler(event, context);
     responses.push(response);
     return { ...response, json: JSON.parse(response.body) as Record<string, unknown> };
   }
 
-  const start = (body: unknown) =>
-    call({
-      ...apiGatewayEvent('/device/authorizations'),
-      httpMethod: 'POST',
-      resource: '/device/authorizations',
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const start = (body: unknown, context = lambdaContext) =>
+    call(
+      {
+        ...apiGatewayEvent('/device/authorizations'),
+        httpMethod: 'POST',
+        resource: '/device/authorizations',
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      },
+      context,
+    );
 
   const poll = (id: string) =>
     call({
@@ -53,6 +56,23 @@ describe('device authorization API routes (moto + LWA emulator)', () => {
       resource: '/device/authorizations/{id}',
       pathParameters: { id },
     });
+
+  /**
+   * Stores the last poll 60 s ahead of now, so the next poll is early however slow this machine is
+   * (within a minute), and returns it. The handler reads the real clock.
+   */
+  async function holdPollsFor60Seconds(id: string): Promise<number> {
+    const lastPolledAt = Math.floor(Date.now() / 1000) + 60;
+    await deployment.documentClient.send(
+      new UpdateCommand({
+        TableName: deployment.stateTableName,
+        Key: { pk: `device#${id}` },
+        UpdateExpression: 'SET lastPolledAt = :t',
+        ExpressionAttributeValues: { ':t': lastPolledAt },
+      }),
+    );
+    return lastPolledAt;
+  }
 
   /** One interval passes, for the API's rate limit (stored poll time) and for LWA's (its clock). */
   async function intervalPasses(id: string, seconds: number) {
@@ -88,20 +108,29 @@ describe('device authorization API routes (moto + LWA emulator)', () => {
     const id = started.json.id as string;
     const userCode = started.json.user_code as string;
 
-    // Act / Assess: polling at once is too early
+    // Act: polling before the interval has passed
+    const lastPolledAt = await holdPollsFor60Seconds(id);
+    const before = Math.floor(Date.now() / 1000);
     const early = await poll(id);
+    const after = Math.floor(Date.now() / 1000);
+
+    // Assess: 429, and Retry-After is what is left of the interval at the second the handler read
+    // its clock, which lies between the two readings around the call.
     expect(early.statusCode).toBe(429);
-    expect(Number(early.headers?.['Retry-After'])).toBeGreaterThanOrEqual(4);
+    const retryAfter = Number(early.headers?.['Retry-After']);
+    expect(retryAfter).toBeGreaterThanOrEqual(lastPolledAt + 5 - after);
+    expect(retryAfter).toBeLessThanOrEqual(lastPolledAt + 5 - before);
     expect(emulator.callCount('device_code')).toBe(0);
 
-    // Act / Assess: after an interval, still pending
-    await intervalPasses(id, 5);
+    // Act / Assess: after the interval, still pending; a poll right after that is early again
+    await intervalPasses(id, 65);
     expect((await poll(id)).json).toEqual({ id, status: 'pending', interval: 5 });
+    await holdPollsFor60Seconds(id);
     expect((await poll(id)).statusCode).toBe(429);
 
     // Act / Assess: the user approves; the next poll stores the tokens and says authorized
     emulator.approveDevice(userCode);
-    await intervalPasses(id, 5);
+    await intervalPasses(id, 65);
     const authorized = await poll(id);
     expect(authorized.json).toEqual({ id, status: 'authorized' });
     expect(emulator.callCount('device_code')).toBe(2);
@@ -166,6 +195,20 @@ describe('device authorization API routes (moto + LWA emulator)', () => {
     const response = await start(body === undefined ? '' : body);
     expect(response.statusCode).toBe(400);
     expect(response.json.error).toBe('invalid_request');
+  });
+
+  it('answers 503 and sends nothing to LWA when the invocation has too little time left', async () => {
+    // Prepare: 9 s left, less than an LWA call's minimum plus the reserve for the writes after it
+    const requestsBefore = emulator.requests.length;
+    const shortOfTime = { ...lambdaContext, getRemainingTimeInMillis: () => 9_000 };
+
+    // Act
+    const response = await start({ region: 'NA', scope: 'profile' }, shortOfTime);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(response.json.error).toBe('try_again');
+    expect(emulator.requests.length).toBe(requestsBefore);
   });
 
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {

@@ -7,6 +7,14 @@ import { type RefreshHarness, sellerIds, startRefreshHarness } from '../../suppo
 const REGIONS: Region[] = ['NA', 'EU', 'FE'];
 /** Far enough past authorization that every seller authorized "now" is due. */
 const UNTIL_DUE_MS = 3300_000;
+/**
+ * A hung connection never answers, so it always ends at the timeout however short it is, and a
+ * short one keeps the test quick. LWA answers that do arrive (5xx, 429) must never race it: on a
+ * loaded machine an answer can take longer than a short timeout to be read, and would then be
+ * classified as a timeout.
+ */
+const HUNG_LWA_TIMEOUT_MS = 300;
+const ANSWERING_LWA_TIMEOUT_MS = 30_000;
 
 describe('refresh failures (moto + LWA emulator)', () => {
   let harness: RefreshHarness;
@@ -158,7 +166,9 @@ describe('refresh failures (moto + LWA emulator)', () => {
       });
 
       // Act: the first run fails three attempts
-      const failed = await harness.run({ runtime: { lwaTimeoutMs: 300 } });
+      const failed = await harness.run({
+        runtime: { lwaTimeoutMs: fault.kind === 'hang' ? HUNG_LWA_TIMEOUT_MS : ANSWERING_LWA_TIMEOUT_MS },
+      });
       const degraded = await harness.readItem(seller.sellerId, seller.region);
 
       // Assess

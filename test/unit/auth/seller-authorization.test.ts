@@ -742,3 +742,91 @@ describe('completeAuthorization', () => {
     expect(lwaCalls).toHaveLength(0);
   });
 });
+
+describe('completeAuthorization within the invocation’s time', () => {
+  const INVOCATION_MS = 28_000;
+  /** Lambda's remaining time, driven by the injected clock that every LWA call moves on. */
+  const remainingTimeMs = () => INVOCATION_MS - (nowMs - NOW_MS);
+
+  function depsWithLwaSpy() {
+    const d = deps();
+    const exchange = jest.spyOn(d.lwa, 'exchangeAuthorizationCode');
+    return { deps: d, lwaTimeouts: () => exchange.mock.calls.map((call) => call[2]?.timeoutMs) };
+  }
+
+  function givenRotation(): void {
+    givenAppCredentials({
+      ...CREDENTIALS,
+      previousClientSecret: 'unit-client-secret-previous',
+      previousClientSecretExpiresAt: new Date(NOW_MS + 86_400_000).toISOString(),
+    });
+  }
+
+  it('gives LWA only the time left beyond the write reserve, capped at the longest single wait', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    givenSellerTableWritable();
+    lwaAnswers = [tokens(), tokens()];
+    const { deps: d, lwaTimeouts } = depsWithLwaSpy();
+
+    // Act
+    await completeAuthorization(d, { ...input, remainingTimeMs: () => 15_000 });
+    await completeAuthorization(d, { ...input, remainingTimeMs: () => 60_000 });
+
+    // Assess: 15 s − 8 s reserve, then the 10 s cap
+    expect(lwaTimeouts()).toEqual([7_000, 10_000]);
+  });
+
+  it('gives the fallback to the previous client secret only what the first call left', async () => {
+    // Prepare: the first exchange takes 12 s to be refused
+    givenRotation();
+    givenState();
+    givenExistingSecret();
+    givenSellerTableWritable();
+    lwaAnswers = [oauthError(401, 'invalid_client'), tokens()];
+    lwaLatencyMs = 12_000;
+    const { deps: d, lwaTimeouts } = depsWithLwaSpy();
+
+    // Act
+    const outcome = await completeAuthorization(d, { ...input, remainingTimeMs });
+
+    // Assess: 28 − 12 = 16 s left, less the 8 s reserve; the writes still had their 8 s
+    expect(outcome.status).toBe('ACTIVE');
+    expect(lwaTimeouts()).toEqual([10_000, 8_000]);
+    expect(calls).toEqual(['DeleteItem(state)', 'LWA', 'LWA', 'PutSecretValue', 'UpdateItem(seller)']);
+  });
+
+  it('does not call LWA, and so leaves the code unspent, when too little time is left to store its answer', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
+    const { deps: d } = depsWithLwaSpy();
+
+    // Act
+    const completing = completeAuthorization(d, { ...input, remainingTimeMs: () => 9_999 });
+
+    // Assess
+    await expect(completing).rejects.toMatchObject({ name: 'TokenExchangeError', lwaCode: 'no_time_left' });
+    expect(lwaCalls).toHaveLength(0);
+    expectNothingWritten();
+  });
+
+  it('skips the fallback when the first call left too little time for a second one and the writes', async () => {
+    // Prepare: the refusal takes 19 s, leaving 9 s
+    givenRotation();
+    givenState();
+    lwaAnswers = [oauthError(401, 'invalid_client'), tokens()];
+    lwaLatencyMs = 19_000;
+    const { deps: d } = depsWithLwaSpy();
+
+    // Act
+    const completing = completeAuthorization(d, { ...input, remainingTimeMs });
+
+    // Assess
+    await expect(completing).rejects.toMatchObject({ name: 'TokenExchangeError', lwaCode: 'invalid_client' });
+    expect(lwaCalls).toHaveLength(1);
+    expectNothingWritten();
+  });
+});

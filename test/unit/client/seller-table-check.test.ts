@@ -172,6 +172,26 @@ it('fails with a hint about dynamodb:GetItem when the table cannot be read, and 
   expect(token.accessToken).toBe(ACCESS_TOKEN);
 });
 
+it.each([
+  [
+    'a failure that is not about permissions',
+    new Error('Dynamic require of "@aws-sdk/client-dynamodb" is not supported'),
+  ],
+  ['throttling', Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })],
+])('does not blame a missing dynamodb:GetItem permission for %s', async (_case, failure) => {
+  // Prepare
+  secretsManager.on(GetSecretValueCommand).resolves(tokenSecret());
+  dynamoDb.on(GetItemCommand).rejects(failure);
+
+  // Act
+  const error = await errorOf(newClient().getAccessToken({ sellerId: SELLER, region: 'EU' }));
+
+  // Assess
+  expect(error).toBeInstanceOf(TokenReadError);
+  expect(error.message).toContain(TABLE);
+  expect(error.message).not.toContain('dynamodb:GetItem');
+});
+
 it('never consults the table for grantless tokens', async () => {
   // Prepare
   secretsManager

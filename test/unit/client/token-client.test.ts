@@ -688,6 +688,60 @@ describe('invalidate', () => {
     expect(secretsManager).toReceiveNthCommandWith(4, GetSecretValueCommand, { SecretId: SELLER_SECRET });
   });
 
+  it('past maxEntries evicts the entry used least recently, not the one inserted first', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
+      const sellerId = input.SecretId.split('/').pop();
+      return tokenSecret({ sellerId });
+    });
+    const client = newClient({ maxEntries: 2 });
+    await client.getAccessToken({ sellerId: SELLER, region: 'NA' });
+    await client.getAccessToken({ sellerId: OTHER_SELLER, region: 'NA' });
+    // A cache hit makes the first seller the most recently used.
+    await client.getAccessToken({ sellerId: SELLER, region: 'NA' });
+
+    // Act
+    await client.getAccessToken({ sellerId: 'A3THIRDSELLER7', region: 'NA' });
+    await client.getAccessToken({ sellerId: SELLER, region: 'NA' });
+    await client.getAccessToken({ sellerId: OTHER_SELLER, region: 'NA' });
+
+    // Assess: the first seller stayed cached; the second, unused since, was evicted and read again.
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 4);
+    expect(secretsManager).toReceiveNthCommandWith(4, GetSecretValueCommand, {
+      SecretId: `lwa-tokens/sellers/NA/${OTHER_SELLER}`,
+    });
+  });
+
+  it('a grantless cache hit also counts as a use for eviction', async () => {
+    // Prepare
+    secretsManager.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => {
+      const slug = input.SecretId.split('/').pop() ?? '';
+      return {
+        SecretString: JSON.stringify({
+          scope: `sellingpartnerapi::${slug.replace('sellingpartnerapi-', '')}`,
+          region: 'NA',
+          accessToken: ACCESS_TOKEN,
+          accessTokenExpiresAt: new Date(NOW + HOUR).toISOString(),
+          tokenType: 'bearer',
+          updatedAt: new Date(NOW).toISOString(),
+        }),
+      };
+    });
+    const client = newClient({ maxEntries: 2 });
+    const read = (scope: string) =>
+      client.getGrantlessToken({ scope: `sellingpartnerapi::${scope}`, region: 'NA' });
+    await read('notifications');
+    await read('migration');
+    await read('notifications');
+
+    // Act
+    await read('client_credential');
+    await read('notifications');
+
+    // Assess: notifications was used last, so migration made room; notifications was a hit.
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 3);
+  });
+
   it('clear() drops every entry', async () => {
     // Prepare
     secretsManager.on(GetSecretValueCommand).resolves(tokenSecret());

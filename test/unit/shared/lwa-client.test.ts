@@ -353,6 +353,109 @@ describe('LwaClient failures', () => {
     expect(error).toMatchObject({ code: 'timeout', kind: 'transient' });
   });
 
+  it('aborts a hung request after the per-call timeoutMs, whatever the client default', async () => {
+    // Prepare: a client default far beyond this test's own timeout
+    const fetch = jest.fn(
+      (_url: Parameters<typeof globalThis.fetch>[0], init?: RequestInit) =>
+        new Promise<Response>((_resolve, reject) => {
+          init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
+    const client = new LwaClient({ timeoutMs: 600_000, fetch: fetch as unknown as typeof globalThis.fetch });
+
+    // Act
+    const error = await client
+      .exchangeAuthorizationCode(
+        BASE_URL,
+        { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, code: 'code', redirectUri: 'https://x/cb' },
+        { timeoutMs: 5 },
+      )
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'LwaError', code: 'timeout', kind: 'transient' });
+  }, 10_000);
+
+  describe('per-call timeout', () => {
+    const answers = () =>
+      json(200, {
+        access_token: 'Atza|x',
+        expires_in: 3600,
+        user_code: 'U',
+        device_code: 'D',
+        verification_uri: 'https://v',
+      });
+    const calls: Array<[string, (client: LwaClient, timeoutMs?: number) => Promise<unknown>]> = [
+      [
+        'exchangeAuthorizationCode',
+        (c, t) =>
+          c.exchangeAuthorizationCode(
+            BASE_URL,
+            { clientId: CLIENT_ID, code: 'c', redirectUri: 'https://x/cb' },
+            t === undefined ? undefined : { timeoutMs: t },
+          ),
+      ],
+      [
+        'refreshAccessToken',
+        (c, t) =>
+          c.refreshAccessToken(
+            BASE_URL,
+            { clientId: CLIENT_ID, refreshToken: REFRESH_TOKEN },
+            t === undefined ? undefined : { timeoutMs: t },
+          ),
+      ],
+      [
+        'grantlessToken',
+        (c, t) =>
+          c.grantlessToken(
+            BASE_URL,
+            { clientId: CLIENT_ID, scope: 'sellingpartnerapi::notifications' },
+            t === undefined ? undefined : { timeoutMs: t },
+          ),
+      ],
+      [
+        'deviceToken',
+        (c, t) =>
+          c.deviceToken(
+            BASE_URL,
+            { clientId: CLIENT_ID, deviceCode: 'd', userCode: 'u' },
+            t === undefined ? undefined : { timeoutMs: t },
+          ),
+      ],
+      [
+        'createCodePair',
+        (c, t) =>
+          c.createCodePair(
+            BASE_URL,
+            { clientId: CLIENT_ID, scope: 'profile' },
+            t === undefined ? undefined : { timeoutMs: t },
+          ),
+      ],
+    ];
+
+    afterEach(() => jest.restoreAllMocks());
+
+    it.each(calls)(
+      '%s arms its abort timer with the per-call timeoutMs, else the client default',
+      async (_name, call) => {
+        // Prepare
+        const timeout = jest.spyOn(AbortSignal, 'timeout');
+        const fetch = jest.fn(async () => answers());
+        const client = new LwaClient({
+          timeoutMs: 7_000,
+          fetch: fetch as unknown as typeof globalThis.fetch,
+        });
+
+        // Act
+        await call(client, 1_234);
+        await call(client);
+
+        // Assess
+        expect(timeout.mock.calls).toEqual([[1_234], [7_000]]);
+      },
+    );
+  });
+
   it('reports a network failure as a transient network_error without its cause', async () => {
     // Prepare
     const { client } = clientAnswering(new TypeError(`fetch failed for ${REFRESH_TOKEN}`));
