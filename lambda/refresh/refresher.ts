@@ -340,7 +340,13 @@ export async function refreshOne(
     refreshed: true,
   });
   if (recorded.outcome === 'superseded') {
-    await restoreAuthorization(deps, item.secretName, clientRequestToken, recorded.authorizationId, ids);
+    await restoreAuthorization(deps, {
+      secretName: item.secretName,
+      staleVersion: clientRequestToken,
+      authorizationVersion: recorded.authorizationId,
+      refreshTokenUsed: storedRefreshToken,
+      ids,
+    });
     return 'superseded';
   }
   if (recorded.outcome === 'lease-lost') {
@@ -361,23 +367,28 @@ export async function refreshOne(
  */
 async function restoreAuthorization(
   deps: RefreshDeps,
-  secretName: string,
-  staleVersion: string,
-  authorizationVersion: string | undefined,
-  ids: { sellerId: string; region: Region },
+  input: {
+    secretName: string;
+    staleVersion: string;
+    authorizationVersion: string | undefined;
+    refreshTokenUsed: string | undefined;
+    ids: { sellerId: string; region: Region };
+  },
 ): Promise<void> {
+  const { authorizationVersion, ids } = input;
   if (authorizationVersion === undefined) return;
   try {
     await deps.secretWrites.acquire();
     const restored = await deps.tokens.restoreOverwrittenAuthorization({
-      secretName,
-      staleVersion,
+      secretName: input.secretName,
+      staleVersion: input.staleVersion,
       authorizationVersion,
+      refreshTokenUsed: input.refreshTokenUsed,
     });
     deps.log.warn(
       restored
         ? 'The seller authorized again during this refresh; the new authorization’s tokens were put back on top of the ones this refresh wrote'
-        : 'The seller authorized again during this refresh; the new authorization’s tokens are on top, nothing to undo',
+        : 'The seller authorized again during this refresh; the new authorization’s tokens are on top (or this refresh was based on them), nothing to undo',
       ids,
     );
   } catch (error) {

@@ -49,8 +49,10 @@ export class TokenStore {
    * returns whether it did. Secrets Manager has no conditional write, so a refresh that began
    * before a re-authorization can land its PutSecretValue after the authorization's; this undoes
    * exactly that write and nothing else: it acts only while the stale version is AWSCURRENT and
-   * the authorization's is the AWSPREVIOUS it displaced. When the authorization's write has not
-   * happened yet, it will land on top by itself, so there is nothing to do.
+   * the authorization's is the AWSPREVIOUS it displaced, and only if the stale refresh did not
+   * present the authorization's own refresh token (a refresh that read the authorization's secret
+   * wrote its successor, which LWA may have rotated: undoing it would lose the rotation). When the
+   * authorization's write has not happened yet, it will land on top by itself: nothing to do.
    *
    * The restore is a new version holding the authorization's value rather than
    * UpdateSecretVersionStage, which would be one call fewer on AWS; moto (the tests' AWS) moves the
@@ -60,6 +62,8 @@ export class TokenStore {
     readonly secretName: string;
     readonly staleVersion: string;
     readonly authorizationVersion: string;
+    /** The refresh token the stale refresh presented to LWA, if any. */
+    readonly refreshTokenUsed?: string;
   }): Promise<boolean> {
     const send = <T>(operation: () => Promise<T>) =>
       retryWithBackoff(operation, isRetryableAwsError, this.retry);
@@ -75,6 +79,11 @@ export class TokenStore {
         new GetSecretValueCommand({ SecretId: input.secretName, VersionId: input.authorizationVersion }),
       ),
     );
+    if (
+      input.refreshTokenUsed !== undefined &&
+      parseTokenSecret(input.secretName, authorization.SecretString).refreshToken === input.refreshTokenUsed
+    )
+      return false;
     // One token for every retry, so a retried restore is stored once.
     const clientRequestToken = randomUUID();
     await send(() =>

@@ -720,6 +720,31 @@ describe('refreshOne when the seller authorizes again meanwhile (invariant 9)', 
     expectNoTokensLogged(harness.log);
   });
 
+  it('keeps its write when it refreshed the authorization’s own refresh token (read after the authorization)', async () => {
+    // Prepare: the authorization wrote before this refresh read the secret, so the refresh presented
+    // the new refresh token, and LWA may have rotated it: the refresh's write is the one to keep
+    const { run, item } = oneSeller();
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(supersededByReauthorization());
+    secretsManager.on(DescribeSecretCommand).callsFake(() => {
+      const ours = secretsManager.commandCalls(PutSecretValueCommand)[0]?.args[0].input.ClientRequestToken;
+      return {
+        VersionIdsToStages: { [ours as string]: ['AWSCURRENT'], [NEW_AUTHORIZATION]: ['AWSPREVIOUS'] },
+      };
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: item.secretName, VersionId: NEW_AUTHORIZATION })
+      .resolves({ SecretString: serializeTokenSecret(storedSecret(item)), VersionId: NEW_AUTHORIZATION });
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('superseded');
+    expect(writtenSecrets(secretsManager).map((w) => w.value.refreshToken)).toEqual([
+      rotatedRefreshToken(item.sellerId),
+    ]);
+  });
+
   it('leaves the secret alone when the authorization’s write is on top or still to come', async () => {
     // Prepare: the authorization has set its fence but not written its secret yet
     const { run, item } = oneSeller();
