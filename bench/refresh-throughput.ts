@@ -234,7 +234,7 @@ function instrument(deps: ReturnType<typeof createRefreshDeps>): RunStats {
   repository.recordRefreshed = async (due, owner, update) => {
     const kept = await recordRefreshed(due, owner, update);
     const started = startedAt.get(keyOf(due));
-    if (kept && update.refreshed && started !== undefined) {
+    if (kept.outcome === 'written' && update.refreshed && started !== undefined) {
       stats.refreshes++;
       stats.wallMs += performance.now() - started;
     }

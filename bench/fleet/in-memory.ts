@@ -5,7 +5,7 @@
  * `leaseOwner = :owner` guard, `nextRefreshAt <= :now` paged oldest first) and spend simulated
  * time per call, so `runRefresh` runs unchanged on top of them.
  */
-import type { DueItem, RefreshRepository } from '../../lambda/refresh/refresh-repository';
+import type { DueItem, LeasedWrite, RefreshRepository } from '../../lambda/refresh/refresh-repository';
 import type { AppCredentials, AppCredentialsProvider } from '../../lambda/shared/app-credentials';
 import type { LwaClient, LwaTokenResponse } from '../../lambda/shared/lwa-client';
 import type { Region } from '../../lambda/shared/regions';
@@ -112,7 +112,9 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
       !item ||
       item.nextRefreshAt === undefined ||
       item.nextRefreshAt > nowSeconds ||
-      (item.status !== SellerStatus.Active && item.status !== SellerStatus.Degraded) ||
+      (item.status !== SellerStatus.Active &&
+        item.status !== SellerStatus.Degraded &&
+        item.status !== SellerStatus.Pending) ||
       (item.leaseExpiresAt !== undefined && item.leaseExpiresAt >= nowSeconds)
     ) {
       return undefined;
@@ -127,7 +129,7 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     due: DueItem,
     owner: string,
     update: { accessTokenExpiresAt: number; nextRefreshAt: number; nowSeconds: number; refreshed: boolean },
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(due, owner, (item) => {
       item.status = SellerStatus.Active;
       item.accessTokenExpiresAt = update.accessTokenExpiresAt;
@@ -139,7 +141,12 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     });
   }
 
-  recordReauthRequired(due: DueItem, owner: string, nowSeconds: number, errorCode: string): Promise<boolean> {
+  recordReauthRequired(
+    due: DueItem,
+    owner: string,
+    nowSeconds: number,
+    errorCode: string,
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(due, owner, (item) => {
       item.status = SellerStatus.ReauthRequired;
       item.lastError = errorCode;
@@ -152,7 +159,7 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     due: DueItem,
     owner: string,
     update: { nowSeconds: number; nextRefreshAt: number; errorCode: string; failureCount: number },
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(due, owner, (item) => {
       item.status = SellerStatus.Degraded;
       item.lastError = update.errorCode;
@@ -183,7 +190,7 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     return true;
   }
 
-  releaseLease(due: DueItem, owner: string): Promise<boolean> {
+  releaseLease(due: DueItem, owner: string): Promise<LeasedWrite> {
     return this.conditionalUpdate(due, owner, () => {});
   }
 
@@ -191,14 +198,15 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     due: DueItem,
     owner: string,
     change: (item: MutableItem) => void,
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     await this.sleep(this.latencies.awsMs);
     const item = this.items.get(key(due.sellerId, due.region));
-    if (!item || item.leaseOwner !== owner) return false;
+    // The simulated fleet never re-authorizes, so the fence never moves here.
+    if (!item || item.leaseOwner !== owner) return { outcome: 'lease-lost' };
     change(item);
     delete item.leaseOwner;
     delete item.leaseExpiresAt;
-    return true;
+    return { outcome: 'written' };
   }
 
   private reschedule(item: MutableItem, nextRefreshAt: number | undefined): void {
@@ -262,6 +270,11 @@ export class MemoryTokenSecrets implements PublicOf<TokenStore> {
     await this.sleep(this.latencies.awsMs);
     this.put(input.secretName, input.value);
     return { attempts: 1 };
+  }
+
+  /** The simulated fleet never re-authorizes, so no refresh is ever overtaken by one. */
+  async restoreOverwrittenAuthorization(): Promise<boolean> {
+    return false;
   }
 }
 

@@ -64,7 +64,12 @@ export async function handleCallback(
       regionHint: params.region as Region | undefined,
       remainingTimeMs: () => context.getRemainingTimeInMillis(),
     });
-    if (outcome.status === SellerStatus.AccessOnly) {
+    if (outcome.keptStoredRefreshToken) {
+      logger.warn(
+        'LWA returned no refresh token for this re-authorization: kept the refresh token already stored, and the seller stays ACTIVE. Check that the app sends its client secret in the code exchange.',
+        { sellerId: outcome.sellerId, region: outcome.region, cause: 'no_refresh_token_in_exchange' },
+      );
+    } else if (outcome.status === SellerStatus.AccessOnly) {
       logger.warn(
         'LWA returned no refresh token: stored the access token only (ACCESS_ONLY). Check that the app sends its client secret.',
         {

@@ -107,6 +107,8 @@ export interface AuthorizationOutcome {
   readonly region: Region;
   readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
   readonly secretName: string;
+  /** LWA returned no refresh token and the one already stored was kept (see `storeAuthorizedTokens`). */
+  readonly keptStoredRefreshToken: boolean;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function completeAuthorization(
   const tokens = await exchangeCode(deps, credentials, region, input);
 
   const secretName = sellerSecretName(deps.config.tokenSecretPrefix, region, input.sellerId);
-  const status = await storeAuthorizedTokens(deps, {
+  const stored = await storeAuthorizedTokens(deps, {
     itemKey: input.sellerId,
     kind: TokenKind.Seller,
     region,
@@ -139,7 +141,7 @@ export async function completeAuthorization(
     tokens,
     issuedAtMs,
   });
-  return { sellerId: input.sellerId, region, status, secretName };
+  return { sellerId: input.sellerId, region, secretName, ...stored };
 }
 
 /**

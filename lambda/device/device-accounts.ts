@@ -17,9 +17,9 @@ export interface StoreDeviceAccountDeps extends StoreAuthorizedTokensDeps {
 export async function storeDeviceAccount(
   deps: StoreDeviceAccountDeps,
   input: { accountId: string; region: Region; scope: string; tokens: LwaTokenResponse; issuedAtMs: number },
-): Promise<{ secretName: string; status: SellerStatus }> {
+): Promise<{ secretName: string; status: SellerStatus; keptStoredRefreshToken: boolean }> {
   const secretName = deviceSecretName(deps.config.tokenSecretPrefix, input.region, input.accountId);
-  const status = await storeAuthorizedTokens(deps, {
+  const stored = await storeAuthorizedTokens(deps, {
     itemKey: deviceItemKey(input.accountId),
     kind: TokenKind.Device,
     region: input.region,
@@ -29,5 +29,5 @@ export async function storeDeviceAccount(
     tokens: input.tokens,
     issuedAtMs: input.issuedAtMs,
   });
-  return { secretName, status };
+  return { secretName, ...stored };
 }

@@ -57,6 +57,7 @@ function publish(summary: RefreshRunSummary): void {
   metrics.addMetric('UnpersistedRotations', MetricUnit.Count, summary.unpersistedRotations);
   metrics.addMetric('SecretWriteRetries', MetricUnit.Count, summary.secretWriteRetries);
   metrics.addMetric('LeaseLost', MetricUnit.Count, summary.leaseLost);
+  metrics.addMetric('RefreshSuperseded', MetricUnit.Count, summary.superseded);
   metrics.addMetric('AppCredentialFaults', MetricUnit.Count, summary.appFault ? 1 : 0);
   metrics.addMetric('RunBudgetExhausted', MetricUnit.Count, summary.budgetExhausted ? 1 : 0);
 }

@@ -13,7 +13,22 @@ export interface DueItem {
   readonly sellerId: string;
   readonly region: Region;
   readonly nextRefreshAt: number;
+  /**
+   * The fence the lease was taken under: the item's `authorizationId` as `acquireLease` returned
+   * it (absent when the item had none). Every write after the lease requires it unchanged, so a
+   * refresh that began before a re-authorization never changes that authorization's item.
+   */
+  readonly authorizationId?: string;
 }
+
+/**
+ * How a write under the lease ended. `superseded`: an authorization happened since the lease was
+ * taken (the fence moved); `authorizationId` is the new authorization's, when the item still exists.
+ */
+export type LeasedWrite =
+  | { readonly outcome: 'written' }
+  | { readonly outcome: 'lease-lost' }
+  | { readonly outcome: 'superseded'; readonly authorizationId?: string };
 
 /** The lease-aware writes of the refresher. Every write after the lease is conditional on holding it. */
 export class RefreshRepository {
@@ -53,6 +68,8 @@ export class RefreshRepository {
   /**
    * Takes the single-flight lease. It succeeds only if the item is still due and refreshable and
    * no live lease exists, so a duplicate invocation working from a stale index page gets nothing.
+   * A PENDING item that is due is an authorization that never finished: it is refreshed from
+   * whatever its secret holds, which indexes an orphan secret.
    * `force` (the operator's `lwa-tokens refresh`) drops only the "still due" condition: a live
    * lease always wins.
    */
@@ -70,7 +87,7 @@ export class RefreshRepository {
           TableName: this.tableName,
           Key: { sellerId: key.sellerId, region: key.region },
           UpdateExpression: 'SET leaseOwner = :owner, leaseExpiresAt = :until',
-          ConditionExpression: `attribute_exists(sellerId) AND ${stillDue}#status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)`,
+          ConditionExpression: `attribute_exists(sellerId) AND ${stillDue}#status IN (:active, :degraded, :pending) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':owner': owner,
@@ -78,6 +95,7 @@ export class RefreshRepository {
             ':now': nowSeconds,
             ':active': SellerStatus.Active,
             ':degraded': SellerStatus.Degraded,
+            ':pending': SellerStatus.Pending,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -94,7 +112,7 @@ export class RefreshRepository {
     key: DueItem,
     owner: string,
     update: { accessTokenExpiresAt: number; nextRefreshAt: number; nowSeconds: number; refreshed: boolean },
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(key, owner, {
       set: {
         '#status': SellerStatus.Active,
@@ -109,7 +127,12 @@ export class RefreshRepository {
   }
 
   /** invalid_grant: out of the schedule until the seller authorizes again. */
-  recordReauthRequired(key: DueItem, owner: string, nowSeconds: number, errorCode: string): Promise<boolean> {
+  recordReauthRequired(
+    key: DueItem,
+    owner: string,
+    nowSeconds: number,
+    errorCode: string,
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(key, owner, {
       set: { '#status': SellerStatus.ReauthRequired, lastError: errorCode, updatedAt: nowSeconds },
       remove: ['nextRefreshAt'],
@@ -121,7 +144,7 @@ export class RefreshRepository {
     key: DueItem,
     owner: string,
     update: { nowSeconds: number; nextRefreshAt: number; errorCode: string; failureCount: number },
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     return this.conditionalUpdate(key, owner, {
       set: {
         '#status': SellerStatus.Degraded,
@@ -172,7 +195,7 @@ export class RefreshRepository {
   }
 
   /** Gives the lease back untouched, e.g. when the run stops for an app-level fault. */
-  releaseLease(key: DueItem, owner: string): Promise<boolean> {
+  releaseLease(key: DueItem, owner: string): Promise<LeasedWrite> {
     return this.conditionalUpdate(key, owner, { set: {}, remove: [] });
   }
 
@@ -180,7 +203,7 @@ export class RefreshRepository {
     key: DueItem,
     owner: string,
     change: { set: Record<string, unknown>; remove: string[] },
-  ): Promise<boolean> {
+  ): Promise<LeasedWrite> {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':owner': owner };
     const sets = Object.entries(change.set).map(([attribute, value], i) => {
@@ -189,22 +212,47 @@ export class RefreshRepository {
       return `${attribute} = :v${i}`;
     });
     const removes = [...change.remove, 'leaseOwner', 'leaseExpiresAt'];
+    // The fence costs no call: it is one more condition on the write the refresh makes anyway.
+    let fence = 'attribute_not_exists(authorizationId)';
+    if (key.authorizationId !== undefined) {
+      fence = 'authorizationId = :fence';
+      values[':fence'] = key.authorizationId;
+    }
     try {
       await this.documentClient.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { sellerId: key.sellerId, region: key.region },
           UpdateExpression: `${sets.length > 0 ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
-          // A worker whose lease was taken over must not overwrite what the new holder wrote.
-          ConditionExpression: 'leaseOwner = :owner',
+          // A worker whose lease was taken over must not overwrite what the new holder wrote, and a
+          // refresh that began before an authorization must not change that authorization's item.
+          ConditionExpression: `leaseOwner = :owner AND ${fence}`,
           ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
           ExpressionAttributeValues: values,
+          // Only read when the condition fails, and free: it tells a lost lease from a re-authorization.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { outcome: 'written' };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return failedWrite(key, error);
       throw error;
     }
   }
+}
+
+function failedWrite(key: DueItem, error: ConditionalCheckFailedException): LeasedWrite {
+  const item = error.Item as Record<string, unknown> | undefined;
+  if (!item) return { outcome: 'lease-lost' };
+  const current = stringAttribute(item.authorizationId);
+  if (current === key.authorizationId) return { outcome: 'lease-lost' };
+  return { outcome: 'superseded', ...(current !== undefined ? { authorizationId: current } : {}) };
+}
+
+/** The item of a failed condition comes back in the low-level shape (`{ S: … }`), not unmarshalled. */
+function stringAttribute(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { S?: unknown }).S === 'string')
+    return (value as { S: string }).S;
+  return undefined;
 }

@@ -14,7 +14,7 @@ import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-c
 import type { Region } from '../shared/regions';
 import { computeRefreshSchedule } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
-import { type SellerItem, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
+import { type SellerItem, SellerStatus, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
 import type { RateLimiter, Semaphore } from './pacing';
@@ -64,7 +64,8 @@ export type SellerOutcome =
   | 'reauth-required'
   | 'degraded'
   | 'app-fault'
-  | 'lease-lost';
+  | 'lease-lost'
+  | 'superseded';
 
 export interface RefreshRunSummary {
   due: number;
@@ -74,6 +75,11 @@ export interface RefreshRunSummary {
   reauthRequired: number;
   degraded: number;
   leaseLost: number;
+  /**
+   * Refreshes that a re-authorization overtook (invariant 9): the authorization's item was left
+   * alone, and its tokens were put back on top if this refresh's write had landed over them.
+   */
+  superseded: number;
   rotationsStored: number;
   unpersistedRotations: number;
   secretWriteRetries: number;
@@ -93,6 +99,7 @@ export function emptyRefreshSummary(): RefreshRunSummary {
     reauthRequired: 0,
     degraded: 0,
     leaseLost: 0,
+    superseded: 0,
     rotationsStored: 0,
     unpersistedRotations: 0,
     secretWriteRetries: 0,
@@ -177,6 +184,7 @@ function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
   else if (outcome === 'reauth-required') summary.reauthRequired++;
   else if (outcome === 'degraded') summary.degraded++;
   else if (outcome === 'lease-lost') summary.leaseLost++;
+  else if (outcome === 'superseded') summary.superseded++;
 }
 
 /** Refreshes one seller under its lease. Exported for focused tests. */
@@ -195,6 +203,8 @@ export async function refreshOne(
   );
   if (!item) return 'not-leased';
   const ids = { sellerId: due.sellerId, region: due.region };
+  // Every write from here on carries the fence this lease was taken under.
+  const leased: DueItem = { ...due, authorizationId: item.authorizationId };
 
   let stored: TokenSecretValue | undefined;
   try {
@@ -202,7 +212,7 @@ export async function refreshOne(
   } catch (error) {
     return degrade(
       deps,
-      due,
+      leased,
       owner,
       item,
       error instanceof MalformedTokenSecretError ? 'secret_malformed' : 'secret_read_failed',
@@ -211,11 +221,13 @@ export async function refreshOne(
   // Grantless tokens are re-issued from the scope; everything else needs its stored refresh token.
   const grant = planGrant(item, stored);
   if (grant.kind === 'impossible') {
-    deps.log.warn('Token secret cannot be refreshed; the seller must authorize again', {
-      ...ids,
-      reason: grant.reason,
-    });
-    return markReauth(deps, due, owner, item, grant.reason);
+    deps.log.warn(
+      item.status === SellerStatus.Pending
+        ? 'An authorization never stored its tokens (its callback stopped before the secret write); the seller must authorize again'
+        : 'Token secret cannot be refreshed; the seller must authorize again',
+      { ...ids, reason: grant.reason },
+    );
+    return markReauth(deps, leased, owner, item, grant.reason);
   }
 
   // Another worker may have refreshed between our index read and our lease (invariant 2).
@@ -223,13 +235,13 @@ export async function refreshOne(
   const now = toEpochSeconds(deps.clock());
   if (stored && storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
     const nextRefreshAt = storedExpiry - config.leadSeconds;
-    const kept = await deps.repository.recordRefreshed(due, owner, {
+    const kept = await deps.repository.recordRefreshed(leased, owner, {
       accessTokenExpiresAt: storedExpiry,
       nextRefreshAt,
       nowSeconds: now,
       refreshed: false,
     });
-    return kept ? 'already-fresh' : 'lease-lost';
+    return kept.outcome === 'written' ? 'already-fresh' : kept.outcome;
   }
 
   // Generated before LWA is called, so every write retry is the same idempotent request.
@@ -245,7 +257,7 @@ export async function refreshOne(
     });
   } catch (error) {
     if (error instanceof AppFault) {
-      await deps.repository.releaseLease(due, owner);
+      await deps.repository.releaseLease(leased, owner);
       throw error;
     }
     const code = error instanceof LwaError ? error.code : 'unexpected_error';
@@ -255,18 +267,20 @@ export async function refreshOne(
         'LWA refused a grantless scope (invalid_scope); check the roles of the app in the developer console or remove the scope',
         { ...ids, scope: item.scope },
       );
-      return degrade(deps, due, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
+      return degrade(deps, leased, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
     }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
-      deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
-      return markReauth(deps, due, owner, item, code);
+      const outcome = await markReauth(deps, leased, owner, item, code);
+      if (outcome === 'reauth-required')
+        deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
+      return outcome;
     }
     deps.log.warn('Refresh failed; will retry later', {
       ...ids,
       lwaError: code,
       failureCount: (item.failureCount ?? 0) + 1,
     });
-    return degrade(deps, due, owner, item, code);
+    return degrade(deps, leased, owner, item, code);
   }
 
   const schedule = computeRefreshSchedule({
@@ -315,17 +329,27 @@ export async function refreshOne(
         },
       );
     }
-    return degrade(deps, due, owner, item, 'secret_write_failed');
+    return degrade(deps, leased, owner, item, 'secret_write_failed');
   }
   if (rotated) summary.rotationsStored++;
 
-  const recorded = await deps.repository.recordRefreshed(due, owner, {
+  const recorded = await deps.repository.recordRefreshed(leased, owner, {
     accessTokenExpiresAt: schedule.accessTokenExpiresAt,
     nextRefreshAt: schedule.nextRefreshAt,
     nowSeconds: toEpochSeconds(deps.clock()),
     refreshed: true,
   });
-  if (!recorded) {
+  if (recorded.outcome === 'superseded') {
+    await restoreAuthorization(deps, {
+      secretName: item.secretName,
+      staleVersion: clientRequestToken,
+      authorizationVersion: recorded.authorizationId,
+      refreshTokenUsed: storedRefreshToken,
+      ids,
+    });
+    return 'superseded';
+  }
+  if (recorded.outcome === 'lease-lost') {
     deps.log.warn(
       'Lease was taken over before the item update; the token is stored, the item was left to the new holder',
       ids,
@@ -333,6 +357,46 @@ export async function refreshOne(
     return 'lease-lost';
   }
   return 'refreshed';
+}
+
+/**
+ * The rare path of invariant 9: a re-authorization happened while this refresh waited for LWA, and
+ * this refresh's secret write may have landed over the authorization's. Put the authorization's
+ * tokens back on top if so. A failure here is logged, never thrown: the item already belongs to the
+ * authorization, and the run goes on.
+ */
+async function restoreAuthorization(
+  deps: RefreshDeps,
+  input: {
+    secretName: string;
+    staleVersion: string;
+    authorizationVersion: string | undefined;
+    refreshTokenUsed: string | undefined;
+    ids: { sellerId: string; region: Region };
+  },
+): Promise<void> {
+  const { authorizationVersion, ids } = input;
+  if (authorizationVersion === undefined) return;
+  try {
+    await deps.secretWrites.acquire();
+    const restored = await deps.tokens.restoreOverwrittenAuthorization({
+      secretName: input.secretName,
+      staleVersion: input.staleVersion,
+      authorizationVersion,
+      refreshTokenUsed: input.refreshTokenUsed,
+    });
+    deps.log.warn(
+      restored
+        ? 'The seller authorized again during this refresh; the new authorization’s tokens were put back on top of the ones this refresh wrote'
+        : 'The seller authorized again during this refresh; the new authorization’s tokens are on top (or this refresh was based on them), nothing to undo',
+      ids,
+    );
+  } catch (error) {
+    deps.log.error(
+      'The seller authorized again during this refresh, and putting the authorization’s tokens back on top failed: its version is AWSPREVIOUS of the token secret',
+      { ...ids, error: errorName(error) },
+    );
+  }
 }
 
 /**
@@ -390,7 +454,7 @@ async function markReauth(
 ): Promise<SellerOutcome> {
   const nowSeconds = toEpochSeconds(deps.clock());
   const marked = await deps.repository.recordReauthRequired(due, owner, nowSeconds, reason);
-  if (!marked) return 'lease-lost';
+  if (marked.outcome !== 'written') return marked.outcome;
   // The seller is already marked; the publisher logs and counts an event it could not send.
   await deps.events.publish(LifecycleEvent.SellerReauthorizationRequired, {
     ...tokenOwnerIdentity(item),
@@ -439,7 +503,7 @@ async function degrade(
             random: deps.random,
           }),
   });
-  return marked ? 'degraded' : 'lease-lost';
+  return marked.outcome === 'written' ? 'degraded' : marked.outcome;
 }
 
 /** An app that may not use a scope won't be allowed a minute later either; look again hourly. */

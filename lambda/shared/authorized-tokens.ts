@@ -35,15 +35,34 @@ export interface AuthorizedTokens {
   readonly issuedAtMs: number;
 }
 
+/** How long an authorization may take to finish before the refresher treats it as abandoned. */
+export const AUTHORIZATION_PICK_UP_SECONDS = 300;
+
+export interface StoredAuthorization {
+  readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
+  /**
+   * LWA returned no refresh token, and the refresh token already stored was kept rather than
+   * replaced by nothing (a misconfigured exchange must not break a working seller).
+   */
+  readonly keptStoredRefreshToken: boolean;
+}
+
 /**
- * Stores tokens from a fresh authorization (a seller's code exchange or a device approval): the
- * secret first, then the table item, so the index never points at tokens that were not stored.
- * Without a refresh token the item is ACCESS_ONLY with nothing scheduled.
+ * Stores tokens from a fresh authorization (a seller's code exchange or a device approval) in
+ * three writes, so that a re-authorization always wins over a refresh of the old token that is
+ * still in flight (invariant 9), and an authorization cut short is never lost:
+ * 1. the item takes a new fence (`authorizationId`) and PENDING, and loses any refresh lease;
+ * 2. the secret, as the version whose id is that fence;
+ * 3. the item, ACTIVE (or ACCESS_ONLY) and scheduled, only while the fence is still ours.
+ * Without a refresh token the item is ACCESS_ONLY with nothing scheduled, unless a refresh token
+ * is already stored: that one is kept and the seller stays ACTIVE.
  */
 export async function storeAuthorizedTokens(
   deps: StoreAuthorizedTokensDeps,
   input: AuthorizedTokens,
-): Promise<typeof SellerStatus.Active | typeof SellerStatus.AccessOnly> {
+): Promise<StoredAuthorization> {
+  const authorizationId = randomUUID();
+  const nowSeconds = toEpochSeconds(input.issuedAtMs);
   const schedule = computeRefreshSchedule({
     issuedAtMs: input.issuedAtMs,
     expiresInSeconds: input.tokens.expiresIn,
@@ -51,9 +70,31 @@ export async function storeAuthorizedTokens(
     spreadSeconds: deps.config.spreadSeconds,
     random: deps.random,
   });
+  const item = {
+    sellerId: input.itemKey,
+    region: input.region,
+    kind: input.kind,
+    secretName: input.secretName,
+    authorizationId,
+  };
+  await retryWithBackoff(
+    () =>
+      deps.sellers.beginAuthorization({
+        ...item,
+        pickUpAt: nowSeconds + AUTHORIZATION_PICK_UP_SECONDS,
+        nowSeconds,
+      }),
+    isRetryableAwsError,
+    deps.retry,
+  );
+  // Read only on the rare answer without a refresh token: is there a working one to keep?
+  const keptRefreshToken = input.tokens.refreshToken
+    ? undefined
+    : (await deps.tokens.read(input.secretName))?.refreshToken;
+  const refreshToken = input.tokens.refreshToken ?? keptRefreshToken;
   await deps.tokens.write({
     secretName: input.secretName,
-    clientRequestToken: randomUUID(),
+    clientRequestToken: authorizationId,
     kmsKeyId: deps.config.kmsKeyId,
     tags: input.tags,
     value: {
@@ -61,26 +102,25 @@ export async function storeAuthorizedTokens(
       region: input.region,
       accessToken: input.tokens.accessToken,
       accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
-      refreshToken: input.tokens.refreshToken,
+      refreshToken,
       tokenType: input.tokens.tokenType,
       updatedAt: new Date(input.issuedAtMs).toISOString(),
     },
   });
-  const status = input.tokens.refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
+  const status = refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
+  // False when a later authorization began meanwhile: the item is its to write, and the secret
+  // holds one of the two authorizations' fresh tokens either way.
   await retryWithBackoff(
     () =>
       deps.sellers.recordAuthorization({
-        sellerId: input.itemKey,
-        region: input.region,
-        kind: input.kind,
-        secretName: input.secretName,
+        ...item,
         status,
         accessTokenExpiresAt: schedule.accessTokenExpiresAt,
         nextRefreshAt: status === SellerStatus.Active ? schedule.nextRefreshAt : undefined,
-        nowSeconds: toEpochSeconds(input.issuedAtMs),
+        nowSeconds,
       }),
     isRetryableAwsError,
     deps.retry,
   );
-  return status;
+  return { status, keptStoredRefreshToken: keptRefreshToken !== undefined };
 }

@@ -1,12 +1,27 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from './regions';
-import type { SellerStatus, TokenKind } from './seller-table';
+import { SellerStatus, type TokenKind } from './seller-table';
+
+export interface AuthorizationStart {
+  readonly sellerId: string;
+  readonly region: Region;
+  readonly kind: TokenKind;
+  readonly secretName: string;
+  /** The new fence; also the version id of the secret this authorization writes. */
+  readonly authorizationId: string;
+  /** When the refresher looks at the item if the authorization never finishes (epoch seconds). */
+  readonly pickUpAt: number;
+  readonly nowSeconds: number;
+}
 
 export interface AuthorizationRecord {
   readonly sellerId: string;
   readonly region: Region;
   readonly kind: TokenKind;
   readonly secretName: string;
+  /** The fence `beginAuthorization` set; the record is written only while it is still the item's. */
+  readonly authorizationId: string;
   readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
   readonly accessTokenExpiresAt: number;
   /** Absent for ACCESS_ONLY: there is nothing to refresh with. */
@@ -21,8 +36,37 @@ export class SellerRepository {
     readonly tableName: string,
   ) {}
 
-  /** Upserts the item after a successful authorization; a re-authorized seller returns to service. */
-  async recordAuthorization(record: AuthorizationRecord): Promise<void> {
+  /**
+   * Step one of storing an authorization, before its secret is written: the item takes the new
+   * fence and the PENDING status, any refresh lease is cleared (so an in-flight refresh of the old
+   * token can no longer change the item), and the item is due at `pickUpAt`, so an authorization
+   * whose callback dies before `recordAuthorization` is found and indexed by the refresher.
+   */
+  async beginAuthorization(start: AuthorizationStart): Promise<void> {
+    await this.documentClient.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { sellerId: start.sellerId, region: start.region },
+        UpdateExpression:
+          'SET #kind = :kind, #status = :pending, secretName = :secretName, authorizationId = :authorizationId, nextRefreshAt = :pickUpAt, updatedAt = :now REMOVE leaseOwner, leaseExpiresAt',
+        ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':kind': start.kind,
+          ':pending': SellerStatus.Pending,
+          ':secretName': start.secretName,
+          ':authorizationId': start.authorizationId,
+          ':pickUpAt': start.pickUpAt,
+          ':now': start.nowSeconds,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Step three, after the secret: the item returns to service. Returns false, writing nothing,
+   * when a later authorization of the same seller has begun since; the item is then its to write.
+   */
+  async recordAuthorization(record: AuthorizationRecord): Promise<boolean> {
     const set = [
       '#kind = :kind',
       '#status = :status',
@@ -41,6 +85,7 @@ export class SellerRepository {
       ':expiresAt': record.accessTokenExpiresAt,
       ':now': record.nowSeconds,
       ':zero': 0,
+      ':authorizationId': record.authorizationId,
     };
     if (record.nextRefreshAt === undefined) {
       remove.push('nextRefreshAt');
@@ -48,14 +93,21 @@ export class SellerRepository {
       set.push('nextRefreshAt = :next');
       values[':next'] = record.nextRefreshAt;
     }
-    await this.documentClient.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { sellerId: record.sellerId, region: record.region },
-        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-        ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
-        ExpressionAttributeValues: values,
-      }),
-    );
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { sellerId: record.sellerId, region: record.region },
+          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+          ConditionExpression: 'authorizationId = :authorizationId',
+          ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }

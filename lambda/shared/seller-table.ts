@@ -10,6 +10,11 @@ export const SellerStatus = {
   ReauthRequired: 'REAUTH_REQUIRED',
   /** LWA returned no refresh token; the access token is served until it expires. */
   AccessOnly: 'ACCESS_ONLY',
+  /**
+   * An authorization is being stored: its item is written before its secret. The item is due a few
+   * minutes later, so if the authorization never finishes, the next refresher run picks it up.
+   */
+  Pending: 'PENDING',
 } as const;
 export type SellerStatus = (typeof SellerStatus)[keyof typeof SellerStatus];
 
@@ -41,6 +46,13 @@ export interface SellerItem {
   /** Single-flight refresh lease: the holder's id and when the lease lapses (epoch seconds). */
   readonly leaseOwner?: string;
   readonly leaseExpiresAt?: number;
+  /**
+   * The fence of re-authorization: a new id for every authorization, set before its secret is
+   * written (and used as that secret version's id). A refresh leased under another id must not
+   * change the item or leave its tokens over the authorization's. Absent on items never authorized
+   * since fences existed.
+   */
+  readonly authorizationId?: string;
 }
 
 export const grantlessItemKey = (scope: string): string => `grantless#${scope}`;

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -40,6 +42,60 @@ export class TokenStore {
       if (error instanceof ResourceNotFoundException) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Puts `authorizationVersion` back on top when `staleVersion` was written right over it, and
+   * returns whether it did. Secrets Manager has no conditional write, so a refresh that began
+   * before a re-authorization can land its PutSecretValue after the authorization's; this undoes
+   * exactly that write and nothing else: it acts only while the stale version is AWSCURRENT and
+   * the authorization's is the AWSPREVIOUS it displaced, and only if the stale refresh did not
+   * present the authorization's own refresh token (a refresh that read the authorization's secret
+   * wrote its successor, which LWA may have rotated: undoing it would lose the rotation). When the
+   * authorization's write has not happened yet, it will land on top by itself: nothing to do.
+   *
+   * The restore is a new version holding the authorization's value rather than
+   * UpdateSecretVersionStage, which would be one call fewer on AWS; moto (the tests' AWS) moves the
+   * label but keeps serving the old version, so only a new version behaves the same on both.
+   */
+  async restoreOverwrittenAuthorization(input: {
+    readonly secretName: string;
+    readonly staleVersion: string;
+    readonly authorizationVersion: string;
+    /** The refresh token the stale refresh presented to LWA, if any. */
+    readonly refreshTokenUsed?: string;
+  }): Promise<boolean> {
+    const send = <T>(operation: () => Promise<T>) =>
+      retryWithBackoff(operation, isRetryableAwsError, this.retry);
+    const described = await send(() =>
+      this.secretsManager.send(new DescribeSecretCommand({ SecretId: input.secretName })),
+    );
+    const stages = described.VersionIdsToStages ?? {};
+    const holds = (version: string, stage: string) => stages[version]?.includes(stage) === true;
+    if (!holds(input.staleVersion, 'AWSCURRENT') || !holds(input.authorizationVersion, 'AWSPREVIOUS'))
+      return false;
+    const authorization = await send(() =>
+      this.secretsManager.send(
+        new GetSecretValueCommand({ SecretId: input.secretName, VersionId: input.authorizationVersion }),
+      ),
+    );
+    if (
+      input.refreshTokenUsed !== undefined &&
+      parseTokenSecret(input.secretName, authorization.SecretString).refreshToken === input.refreshTokenUsed
+    )
+      return false;
+    // One token for every retry, so a retried restore is stored once.
+    const clientRequestToken = randomUUID();
+    await send(() =>
+      this.secretsManager.send(
+        new PutSecretValueCommand({
+          SecretId: input.secretName,
+          SecretString: authorization.SecretString,
+          ClientRequestToken: clientRequestToken,
+        }),
+      ),
+    );
+    return true;
   }
 
   /** Returns the number of attempts it took, which callers report as a retry metric. */

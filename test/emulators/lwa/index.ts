@@ -9,6 +9,8 @@ export type {
   LwaFault,
   LwaFaultMatch,
   LwaGrantType,
+  LwaHold,
+  LwaHoldMatch,
   LwaOAuthError,
   LwaRequestLogEntry,
   LwaRotation,

@@ -14,7 +14,22 @@ import {
 } from './consent';
 import { CODEPAIR_PATH, LwaCore, oauthError, type Params, type Reply, TOKEN_PATH } from './emulator';
 import { FaultQueue, faultReply } from './faults';
-import type { LwaEmulator, LwaEmulatorOptions, LwaFault, LwaRequestLogEntry, LwaRotation } from './types';
+import type {
+  LwaEmulator,
+  LwaEmulatorOptions,
+  LwaFault,
+  LwaHold,
+  LwaHoldMatch,
+  LwaRequestLogEntry,
+  LwaRotation,
+} from './types';
+
+interface ArmedHold {
+  readonly match: LwaHoldMatch;
+  readonly arrive: () => void;
+  readonly released: Promise<void>;
+  readonly release: () => void;
+}
 
 const HOST = '127.0.0.1';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -123,6 +138,7 @@ const DEVICE_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>LWA
 export class LwaEmulatorServer implements LwaEmulator {
   private readonly core: LwaCore;
   private readonly faults = new FaultQueue();
+  private holds: ArmedHold[] = [];
   private readonly log: LwaRequestLogEntry[] = [];
   private readonly sockets = new Set<Socket>();
   // Pending latency timers with their wake-ups, so stop() never waits for one.
@@ -171,6 +187,8 @@ export class LwaEmulatorServer implements LwaEmulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const hold of this.holds) hold.release();
+    this.holds = [];
     for (const [timer, wake] of this.timers) {
       clearTimeout(timer);
       wake();
@@ -205,6 +223,18 @@ export class LwaEmulatorServer implements LwaEmulator {
   }
   injectFault(fault: LwaFault): void {
     this.faults.add(fault);
+  }
+  hold(match: LwaHoldMatch): LwaHold {
+    let arrive = (): void => {};
+    let release = (): void => {};
+    const arrived = new Promise<void>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ match, arrive, released, release });
+    return { arrived, release };
   }
   clearFaults(): void {
     this.faults.clear();
@@ -305,13 +335,33 @@ export class LwaEmulatorServer implements LwaEmulator {
     const fault = this.faults.take(entry);
     if (fault?.kind === 'hang') return; // stop() destroys the socket
     if (fault?.kind === 'latency' && !(await this.sleep(fault.ms))) return;
+    const hold = this.takeHold(entry);
+    if (hold?.match.phase === 'before-validation') {
+      hold.arrive();
+      await hold.released;
+    }
     let reply: Reply;
     if (fault?.kind === 'status' || fault?.kind === 'oauth-error') reply = faultReply(fault);
     else if (!params) reply = oauthError('invalid_request', badRequest ?? 'bad request');
     else if (path === TOKEN_PATH) reply = this.core.token(params);
     else reply = this.core.codepair(params, `${this.baseUrl}/device`);
+    if (hold?.match.phase === 'after-validation') {
+      hold.arrive();
+      await hold.released;
+    }
     entry.status = reply.status;
     send(res, reply);
+  }
+
+  private takeHold(entry: LwaRequestLogEntry): ArmedHold | undefined {
+    const index = this.holds.findIndex(
+      ({ match: m }) =>
+        (m.path === undefined || m.path === entry.path) &&
+        (m.grantType === undefined || m.grantType === entry.grantType) &&
+        (m.subject === undefined || m.subject === entry.subject),
+    );
+    const [hold] = index < 0 ? [] : this.holds.splice(index, 1);
+    return hold;
   }
 
   /** Real-time delay of at least `ms` (timers may fire a little early); false if stopped meanwhile. */

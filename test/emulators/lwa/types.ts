@@ -74,6 +74,20 @@ export interface LwaRequestLogEntry {
   at: number;
 }
 
+/**
+ * Holds one matching request until the test releases it. `before-validation` holds it before LWA
+ * looks at the grant (a revocation meanwhile still counts); `after-validation` decides the answer
+ * first (a rotation happens then) and holds only its delivery.
+ */
+export type LwaHoldMatch = LwaFaultMatch & { phase: 'before-validation' | 'after-validation' };
+
+export interface LwaHold {
+  /** Settles when a matching request has arrived (and, after validation, has been answered). */
+  readonly arrived: Promise<void>;
+  /** Lets the held request go on. */
+  release(): void;
+}
+
 export interface LwaEmulator {
   /** Base URL, e.g. `http://127.0.0.1:41234`, no trailing slash. */
   readonly url: string;
@@ -92,6 +106,8 @@ export interface LwaEmulator {
   setConsentCallbackUrl(url: string): void;
 
   injectFault(fault: LwaFault): void;
+  /** Holds the next request matching `match` (in-process only; `stop()` lets it go). */
+  hold(match: LwaHoldMatch): LwaHold;
   clearFaults(): void;
 
   /** Every code, access token, refresh token and device code issued so far. */

@@ -130,6 +130,39 @@ describe('an exchange that returns no refresh token', () => {
   });
 });
 
+describe('a re-authorization whose exchange returns no refresh token', () => {
+  it('keeps the working refresh token already stored, stays ACTIVE and scheduled, and warns with the cause', async () => {
+    // Prepare: a seller authorized normally, with a working refresh token
+    const sellerId = newSellerId();
+    dropRefreshToken = false;
+    try {
+      expect((await bed.callback((await bed.consentedCallback(sellerId)).query)).statusCode).toBe(200);
+    } finally {
+      dropRefreshToken = true;
+    }
+    const before = await storedSecret(sellerId);
+
+    // Act: the same seller authorizes again through the misconfigured exchange
+    const response = await bed.callback((await bed.consentedCallback(sellerId)).query);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const after = await storedSecret(sellerId);
+    expect(after.refreshToken).toBe(before.refreshToken);
+    expect(bed.emulator.isRefreshTokenValid(after.refreshToken as string)).toBe(true);
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(bed.emulator.isAccessTokenValid(after.accessToken as string)).toBe(true);
+    const item = await bed.sellerItem(sellerId, 'EU');
+    expect(item).toMatchObject({ status: 'ACTIVE' });
+    expect(item?.nextRefreshAt).toEqual(expect.any(Number));
+    const warning = logs.lines.find(
+      (line) => line.includes(sellerId) && line.includes('no_refresh_token_in_exchange'),
+    );
+    expect(warning).toBeDefined();
+    expect(JSON.parse(warning as string)).toMatchObject({ level: 'WARN', sellerId, region: 'EU' });
+  });
+});
+
 describe('secrets stay out of logs and responses', () => {
   it('never logged or answered a code, a token or a client secret', () => {
     expectNoSecretsLeaked([bed], logs, 'stored the access token only');

@@ -1,10 +1,31 @@
 import type { Region } from '../../../lambda/shared/regions';
+import type { LwaHold } from '../../emulators/lwa';
 import { captureLogs, type LogCapture } from '../../support/log-capture';
 import { type RefreshHarness, sellerIds, startRefreshHarness } from '../../support/refresh-harness';
 
 const REGIONS: Region[] = ['NA', 'EU', 'FE'];
 const TICK_MS = 120_000;
 const DAY_MS = 24 * 3600_000;
+
+/** A small seeded PRNG (mulberry32), so the wave's "random" moments are the same on every run. */
+function seededRandom(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Reauthorization {
+  readonly seller: { sellerId: string; region: Region };
+  /** The first tick at which the seller authorizes again. */
+  readonly tick: number;
+  /** Whether it happens while the refresher waits for LWA's answer for the old token, and when LWA validated it. */
+  readonly duringRefresh?: 'after-validation' | 'before-validation';
+  done?: boolean;
+}
 
 describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => {
   let harness: RefreshHarness;
@@ -25,7 +46,7 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     await harness.stop();
   });
 
-  it('keeps every stored access token valid for 24 hours and refreshes about once per token lifetime', async () => {
+  it('keeps every stored access token valid for 24 hours and refreshes about once per token lifetime, through a re-authorization wave', async () => {
     // Prepare: 50 sellers over three regions, authorized over the first few minutes
     const sellers = sellerIds(50, 'DAY').map((sellerId, i) => ({
       sellerId,
@@ -38,11 +59,57 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     const start = harness.clock.now();
     const expiredReads: string[] = [];
     let ticks = 0;
+    // 10% of the sellers authorize again at random moments in the first 20 hours (so their later
+    // refreshes show the new token chain); three of them while their refresh waits for LWA.
+    const random = seededRandom(20261128);
+    const shuffled = [...sellers].sort(() => random() - 0.5);
+    const wave: Reauthorization[] = shuffled.slice(0, sellers.length / 10).map((seller, i) => ({
+      seller,
+      tick: 1 + Math.floor(random() * ((20 * 3600_000) / TICK_MS)),
+      duringRefresh: i === 0 || i === 2 ? 'after-validation' : i === 1 ? 'before-validation' : undefined,
+    }));
+    let superseded = 0;
+    const overwrittenAuthorizations: string[] = [];
 
     // Act: a refresh run every two minutes, and after each run every seller's token is read
     while (harness.clock.now() < start + DAY_MS) {
       harness.clock.advanceTo(start + ++ticks * TICK_MS);
-      await harness.run();
+      const nowSeconds = harness.clock.now() / 1000;
+      const racing: Array<{ reauthorization: Reauthorization; held: LwaHold }> = [];
+      for (const reauthorization of wave.filter((r) => !r.done && r.tick <= ticks)) {
+        const { seller, duringRefresh } = reauthorization;
+        if (!duringRefresh) {
+          await harness.authorize([seller]);
+          reauthorization.done = true;
+          continue;
+        }
+        // Wait for the tick at which its refresh runs, then catch that refresh in flight.
+        const item = await harness.readItem(seller.sellerId, seller.region);
+        if ((item?.nextRefreshAt ?? Number.POSITIVE_INFINITY) > nowSeconds) continue;
+        const held = harness.lwa[seller.region].hold({
+          grantType: 'refresh_token',
+          subject: seller.sellerId,
+          phase: duringRefresh,
+        });
+        racing.push({ reauthorization, held });
+      }
+      const running = harness.run();
+      const authorizedTokens: Array<{ seller: Reauthorization['seller']; refreshToken?: string }> = [];
+      for (const { reauthorization, held } of racing) {
+        const { seller } = reauthorization;
+        await held.arrived;
+        await harness.authorize([seller]);
+        const { refreshToken } = await harness.readSecret(seller.sellerId, seller.region);
+        authorizedTokens.push({ seller, refreshToken });
+        held.release();
+        reauthorization.done = true;
+      }
+      superseded += (await running).superseded;
+      // The refresh that was in flight left the re-authorization's refresh token in place.
+      for (const { seller, refreshToken } of authorizedTokens) {
+        const stored = await harness.readSecret(seller.sellerId, seller.region);
+        if (stored.refreshToken !== refreshToken) overwrittenAuthorizations.push(seller.sellerId);
+      }
       const now = harness.clock.now();
       for (const secret of await harness.readAllSecrets()) {
         const valid = harness.lwa[secret.region].isAccessTokenValid(secret.accessToken);
@@ -55,6 +122,13 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     // Assess
     expect(ticks).toBe(DAY_MS / TICK_MS);
     expect(expiredReads).toEqual([]);
+    expect(wave.every((r) => r.done)).toBe(true);
+    expect(overwrittenAuthorizations).toEqual([]);
+    // LWA never saw a stored refresh token it had to reject.
+    const rejected = harness.emulators.flatMap((e) =>
+      e.requests.filter((r) => r.grantType === 'refresh_token' && r.status !== 200),
+    );
+    expect(rejected).toEqual([]);
     for (const seller of sellers) {
       const refreshes = harness.lwa[seller.region].requests.filter(
         (r) => r.grantType === 'refresh_token' && r.subject === seller.sellerId && r.status === 200,
@@ -72,6 +146,8 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
       const secret = await harness.readSecret(seller.sellerId, seller.region);
       expect(secret.refreshToken).toBe(harness.lwa[seller.region].currentRefreshToken(seller.sellerId));
     }
+    // Each refresh caught in flight was overtaken by its re-authorization.
+    expect(superseded).toBe(wave.filter((r) => r.duringRefresh).length);
     expect(logs.leaksOf(harness.issuedSecrets())).toEqual([]);
     // ~4,300 refreshes and ~2,200 batch reads against moto take a few minutes.
   }, 900_000);

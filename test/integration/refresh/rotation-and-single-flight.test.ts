@@ -104,16 +104,20 @@ describe('refresh rotation and single flight (moto + LWA emulator)', () => {
 
     // Act: worker B takes over and refreshes; then A tries to record its stale result
     const summaryB = await harness.run();
-    const staleWrite = await repository.recordDegraded(due, 'worker-a', {
-      nowSeconds,
-      nextRefreshAt: nowSeconds + 60,
-      errorCode: 'server_error',
-      failureCount: 1,
-    });
+    const staleWrite = await repository.recordDegraded(
+      { ...due, authorizationId: leaseA?.authorizationId },
+      'worker-a',
+      {
+        nowSeconds,
+        nextRefreshAt: nowSeconds + 60,
+        errorCode: 'server_error',
+        failureCount: 1,
+      },
+    );
 
     // Assess
     expect(summaryB.refreshed).toBeGreaterThanOrEqual(1);
-    expect(staleWrite).toBe(false);
+    expect(staleWrite).toEqual({ outcome: 'lease-lost' });
     const item = await harness.readItem(sellerId, 'EU');
     expect(item?.status).toBe('ACTIVE');
     expect(item?.lastError).toBeUndefined();

@@ -118,6 +118,11 @@ function givenState(item: Record<string, unknown> = { region: 'EU', expiresAt: N
 
 /** A first authorization: PutSecretValue finds no secret, so the store creates it. */
 function givenNoSecretYet(): void {
+  smMock
+    .on(GetSecretValueCommand, { SecretId: `lwa-tokens/sellers/EU/${SELLER}` })
+    .rejects(
+      new ResourceNotFoundException({ message: 'Secrets Manager can’t find the secret.', $metadata: {} }),
+    );
   smMock.on(PutSecretValueCommand).callsFake(() => {
     calls.push('PutSecretValue');
     throw new ResourceNotFoundException({ message: 'Secrets Manager can’t find the secret.', $metadata: {} });
@@ -136,8 +141,10 @@ function givenExistingSecret(): void {
 }
 
 function givenSellerTableWritable(): void {
-  ddbMock.on(UpdateCommand).callsFake(() => {
-    calls.push('UpdateItem(seller)');
+  ddbMock.on(UpdateCommand).callsFake((update) => {
+    calls.push(
+      update.ExpressionAttributeValues?.[':pending'] ? 'UpdateItem(seller, PENDING)' : 'UpdateItem(seller)',
+    );
     return {};
   });
 }
@@ -174,7 +181,16 @@ function writtenSecret(): Record<string, unknown> {
   return JSON.parse(create ?? put ?? 'null') as Record<string, unknown>;
 }
 
+/** The last write to the sellers table: the one that returns the seller to service. */
 function sellerUpdate() {
+  const updates = ddbMock.commandCalls(UpdateCommand);
+  const update = updates[updates.length - 1]?.args[0].input;
+  if (!update || updates.length < 2) throw new Error('no final UpdateItem was sent to the sellers table');
+  return update;
+}
+
+/** The first write to the sellers table: PENDING, before the secret. */
+function pendingUpdate() {
   const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
   if (!update) throw new Error('no UpdateItem was sent to the sellers table');
   return update;
@@ -325,16 +341,18 @@ describe('completeAuthorization', () => {
       region: 'EU',
       status: 'ACTIVE',
       secretName: `lwa-tokens/sellers/EU/${SELLER}`,
+      keptStoredRefreshToken: false,
     });
     expect(calls).toEqual([
       'DeleteItem(state)',
       'LWA',
+      'UpdateItem(seller, PENDING)',
       'PutSecretValue',
       'CreateSecret',
       'UpdateItem(seller)',
     ]);
     const createSecret = smMock.commandCalls(CreateSecretCommand)[0];
-    const updateItem = ddbMock.commandCalls(UpdateCommand)[0];
+    const updateItem = ddbMock.commandCalls(UpdateCommand)[1];
     expect(createSecret?.calledBefore(updateItem as NonNullable<typeof updateItem>)).toBe(true);
   });
 
@@ -436,7 +454,13 @@ describe('completeAuthorization', () => {
     await completeAuthorization(deps(), input);
 
     // Assess
-    expect(calls).toEqual(['DeleteItem(state)', 'LWA', 'PutSecretValue', 'UpdateItem(seller)']);
+    expect(calls).toEqual([
+      'DeleteItem(state)',
+      'LWA',
+      'UpdateItem(seller, PENDING)',
+      'PutSecretValue',
+      'UpdateItem(seller)',
+    ]);
     expect(smMock).toReceiveCommandWith(PutSecretValueCommand, {
       SecretId: `lwa-tokens/sellers/EU/${SELLER}`,
       ClientRequestToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -709,7 +733,87 @@ describe('completeAuthorization', () => {
     expect(lwaCalls[0]?.url).toBe('https://api.amazon.co.jp/auth/o2/token');
   });
 
-  it('writes no table item when the secret could not be stored', async () => {
+  it('begins with a new fence: PENDING, any refresh lease cleared, due in 5 minutes, before the secret', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    givenSellerTableWritable();
+    lwaAnswers = [tokens()];
+
+    // Act
+    await completeAuthorization(deps(), input);
+
+    // Assess: the fence is the secret's version id, and the final write requires it
+    const begin = pendingUpdate();
+    expect(begin.Key).toEqual({ sellerId: SELLER, region: 'EU' });
+    expect(begin.UpdateExpression).toMatch(/ REMOVE leaseOwner, leaseExpiresAt$/);
+    expect(begin.ExpressionAttributeValues).toMatchObject({
+      ':pending': 'PENDING',
+      ':pickUpAt': NOW_S + 300,
+      ':secretName': `lwa-tokens/sellers/EU/${SELLER}`,
+    });
+    const fence = begin.ExpressionAttributeValues?.[':authorizationId'];
+    expect(fence).toMatch(/^[0-9a-f-]{36}$/);
+    expect(smMock).toReceiveCommandWith(PutSecretValueCommand, { ClientRequestToken: fence });
+    expect(sellerUpdate()).toMatchObject({
+      ConditionExpression: 'authorizationId = :authorizationId',
+      ExpressionAttributeValues: expect.objectContaining({ ':authorizationId': fence, ':status': 'ACTIVE' }),
+    });
+  });
+
+  it('leaves the item to a later authorization that began meanwhile, and still succeeds', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    ddbMock.on(UpdateCommand).resolves({});
+    ddbMock
+      .on(UpdateCommand, { ConditionExpression: 'authorizationId = :authorizationId' })
+      .rejects(conditionFailed());
+    lwaAnswers = [tokens()];
+
+    // Act
+    const outcome = await completeAuthorization(deps(), input);
+
+    // Assess
+    expect(outcome.status).toBe('ACTIVE');
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(2);
+  });
+
+  it('keeps a stored refresh token when a re-authorization returns none, and stays ACTIVE and scheduled', async () => {
+    // Prepare: the seller has a working refresh token; the exchange is misconfigured
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    givenSellerTableWritable();
+    smMock.on(GetSecretValueCommand, { SecretId: `lwa-tokens/sellers/EU/${SELLER}` }).resolves({
+      SecretString: JSON.stringify({
+        sellerId: SELLER,
+        region: 'EU',
+        accessToken: 'Atza|older-access-token',
+        accessTokenExpiresAt: new Date((NOW_S + 600) * 1000).toISOString(),
+        refreshToken: 'Atzr|stored-working-refresh-token',
+        tokenType: 'bearer',
+        updatedAt: new Date((NOW_S - 3000) * 1000).toISOString(),
+      }),
+    });
+    lwaAnswers = [tokens({ refresh_token: undefined })];
+
+    // Act
+    const outcome = await completeAuthorization(deps(), input);
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'ACTIVE', keptStoredRefreshToken: true });
+    expect(writtenSecret()).toMatchObject({
+      accessToken: ACCESS_TOKEN,
+      refreshToken: 'Atzr|stored-working-refresh-token',
+    });
+    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'ACTIVE' });
+    expect(sellerUpdate().ExpressionAttributeValues?.[':next']).toEqual(expect.any(Number));
+  });
+
+  it('leaves only the PENDING item, due within minutes, when the secret could not be stored', async () => {
     // Prepare
     givenAppCredentials();
     givenState();
@@ -724,7 +828,11 @@ describe('completeAuthorization', () => {
 
     // Assess
     await expect(completing).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    expect(ddbMock).not.toReceiveCommand(UpdateCommand);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(1);
+    expect(pendingUpdate().ExpressionAttributeValues).toMatchObject({
+      ':pending': 'PENDING',
+      ':pickUpAt': NOW_S + 300,
+    });
   });
 
   it('leaves the state unspent when the app credentials cannot be read', async () => {

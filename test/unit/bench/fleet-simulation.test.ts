@@ -116,8 +116,8 @@ describe('MemorySellerTable', () => {
     // Assess
     expect(first).toMatchObject({ sellerId: 'ASELLER', leaseOwner: 'run-1' });
     expect(duplicate).toBeUndefined();
-    expect(byOther).toBe(false);
-    expect(byHolder).toBe(true);
+    expect(byOther).toEqual({ outcome: 'lease-lost' });
+    expect(byHolder).toEqual({ outcome: 'written' });
     expect(await collect(table, T0_SECONDS)).toEqual([]);
     expect(await collect(table, T0_SECONDS + 3000)).toEqual(['ASELLER']);
     expect(await table.acquireLease(due, 'run-3', T0_SECONDS, 360)).toBeUndefined();

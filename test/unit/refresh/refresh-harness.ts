@@ -36,6 +36,10 @@ import { TokenStore } from '../../../lambda/shared/token-store';
 export const NOW_MS = Date.parse('2026-11-24T20:00:00.000Z');
 export const NOW = NOW_MS / 1000;
 export const OWNER = 'run-7b0f2c1e';
+/** The fence of the seller's current authorization, as the lease returns it. */
+export const AUTHORIZATION_ID = '0b7e1f3a-5c2d-4e8f-9a61-3d4c5b6a7e80';
+/** The condition of every item write after the lease: the lease is ours and the fence unmoved. */
+export const UNDER_LEASE = 'leaseOwner = :owner AND authorizationId = :fence';
 export const TABLE = 'sellers';
 export const APP_SECRET_ID = 'lwa-app-credentials';
 export const CLIENT_ID = 'amzn1.application-oa2-client.abc';
@@ -68,6 +72,7 @@ export function seller(
     accessTokenExpiresAt: NOW + 300,
     nextRefreshAt: NOW - 10,
     failureCount: 0,
+    authorizationId: AUTHORIZATION_ID,
     ...overrides,
   };
 }

@@ -58,7 +58,7 @@ describe('RefreshRepository', () => {
   });
 
   describe('acquireLease', () => {
-    it('returns the item with the lease when the conditional write succeeds', async () => {
+    it('returns the item with the lease when the conditional write succeeds, PENDING items included', async () => {
       // Prepare
       dynamo.on(UpdateCommand).resolves({ Attributes: { sellerId: 'A1SELLER0001', leaseOwner: OWNER } });
 
@@ -68,10 +68,11 @@ describe('RefreshRepository', () => {
       // Assess
       expect(item).toEqual({ sellerId: 'A1SELLER0001', leaseOwner: OWNER });
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
-        ConditionExpression: expect.stringContaining('#status IN (:active, :degraded)'),
+        ConditionExpression: expect.stringContaining('#status IN (:active, :degraded, :pending)'),
         ExpressionAttributeValues: expect.objectContaining({
           ':active': 'ACTIVE',
           ':degraded': 'DEGRADED',
+          ':pending': 'PENDING',
           ':until': NOW + 360,
         }),
         ReturnValues: 'ALL_NEW',
@@ -131,7 +132,7 @@ describe('RefreshRepository', () => {
   });
 
   describe('writes under the lease', () => {
-    it('answers false when the lease was taken over', async () => {
+    it('answers lease-lost when the lease was taken over under the same fence', async () => {
       // Prepare
       dynamo.on(UpdateCommand).rejects(conditionFailed());
 
@@ -144,7 +145,51 @@ describe('RefreshRepository', () => {
       });
 
       // Assess
-      expect(kept).toBe(false);
+      expect(kept).toEqual({ outcome: 'lease-lost' });
+    });
+
+    it('requires the fence the lease was taken under, and answers superseded with the new one when it moved', async () => {
+      // Prepare: a re-authorization set a new fence and cleared the lease
+      dynamo.on(UpdateCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'failed',
+          $metadata: {},
+          Item: { authorizationId: { S: 'auth-2' }, status: { S: 'PENDING' } },
+        }),
+      );
+
+      // Act
+      const written = await repository().recordReauthRequired(
+        { ...KEY, authorizationId: 'auth-1' },
+        OWNER,
+        NOW,
+        'invalid_grant',
+      );
+
+      // Assess
+      expect(written).toEqual({ outcome: 'superseded', authorizationId: 'auth-2' });
+      expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+        ConditionExpression: 'leaseOwner = :owner AND authorizationId = :fence',
+        ExpressionAttributeValues: expect.objectContaining({ ':owner': OWNER, ':fence': 'auth-1' }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+    });
+
+    it('answers lease-lost when the fence is unchanged but the lease is not ours', async () => {
+      // Prepare
+      dynamo.on(UpdateCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'failed',
+          $metadata: {},
+          Item: { authorizationId: { S: 'auth-1' }, leaseOwner: { S: 'run-2' } },
+        }),
+      );
+
+      // Act
+      const written = await repository().releaseLease({ ...KEY, authorizationId: 'auth-1' }, OWNER);
+
+      // Assess
+      expect(written).toEqual({ outcome: 'lease-lost' });
     });
 
     it('releases the lease with a REMOVE-only update conditioned on the owner', async () => {
@@ -155,12 +200,13 @@ describe('RefreshRepository', () => {
       const released = await repository().releaseLease(KEY, OWNER);
 
       // Assess
-      expect(released).toBe(true);
+      expect(released).toEqual({ outcome: 'written' });
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         TableName: TABLE,
         Key: { sellerId: KEY.sellerId, region: 'NA' },
         UpdateExpression: 'REMOVE leaseOwner, leaseExpiresAt',
-        ConditionExpression: 'leaseOwner = :owner',
+        // An item never authorized since fences existed has none, and must still have none.
+        ConditionExpression: 'leaseOwner = :owner AND attribute_not_exists(authorizationId)',
         ExpressionAttributeValues: { ':owner': OWNER },
       });
     });

@@ -1,5 +1,8 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -12,7 +15,9 @@ import type { DueItem } from '../../../lambda/refresh/refresh-repository';
 import { degradedNextRefreshAt, refreshOne, runRefresh } from '../../../lambda/refresh/refresher';
 import { toEpochSeconds } from '../../../lambda/shared/clock';
 import type { SellerItem } from '../../../lambda/shared/seller-table';
+import { serializeTokenSecret } from '../../../lambda/shared/token-secret';
 import {
+  AUTHORIZATION_ID,
   CLIENT_SECRET,
   conditionalCheckFailed,
   createHarness,
@@ -36,6 +41,7 @@ import {
   storedSecret,
   TABLE,
   TOKEN_MARKERS,
+  UNDER_LEASE,
   writtenSecrets,
 } from './refresh-harness';
 
@@ -217,7 +223,7 @@ describe('refreshOne', () => {
           lastRefreshedAt: NOW,
         },
         remove: ['lastError', 'leaseOwner', 'leaseExpiresAt'],
-        condition: 'leaseOwner = :owner',
+        condition: UNDER_LEASE,
         owner: OWNER,
       },
     ]);
@@ -300,7 +306,7 @@ describe('refreshOne', () => {
     expect(dynamo).toReceiveCommandWith(UpdateCommand, {
       Key: { sellerId: item.sellerId, region: 'NA' },
       UpdateExpression: expect.stringMatching(/REMOVE nextRefreshAt\b/),
-      ConditionExpression: 'leaseOwner = :owner',
+      ConditionExpression: UNDER_LEASE,
       ExpressionAttributeValues: expect.objectContaining({ ':owner': OWNER }),
     });
     expect(itemUpdates(dynamo)).toEqual([
@@ -353,7 +359,7 @@ describe('refreshOne', () => {
           updatedAt: nowSeconds,
         },
         remove: ['leaseOwner', 'leaseExpiresAt'],
-        condition: 'leaseOwner = :owner',
+        condition: UNDER_LEASE,
         owner: OWNER,
       },
     ]);
@@ -451,7 +457,7 @@ describe('refreshOne', () => {
           region: 'NA',
           set: {},
           remove: ['leaseOwner', 'leaseExpiresAt'],
-          condition: 'leaseOwner = :owner',
+          condition: UNDER_LEASE,
           owner: OWNER,
         },
       ]);
@@ -530,7 +536,7 @@ describe('refreshOne', () => {
           lastError: 'secret_write_failed',
           failureCount: 1,
         }),
-        condition: 'leaseOwner = :owner',
+        condition: UNDER_LEASE,
       }),
     ]);
     expectNoTokensLogged(harness.log);
@@ -584,7 +590,7 @@ describe('refreshOne', () => {
           updatedAt: NOW,
           failureCount: 0,
         },
-        condition: 'leaseOwner = :owner',
+        condition: UNDER_LEASE,
       }),
     ]);
   });
@@ -635,9 +641,7 @@ describe('refreshOne', () => {
   it('reports lease-lost but keeps the stored token when the lease was taken over before the item update', async () => {
     // Prepare
     const { run, harness } = oneSeller();
-    dynamo
-      .on(UpdateCommand, { ConditionExpression: 'leaseOwner = :owner' })
-      .rejects(conditionalCheckFailed());
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(conditionalCheckFailed());
 
     // Act
     const outcome = await run();
@@ -646,6 +650,188 @@ describe('refreshOne', () => {
     expect(outcome).toBe('lease-lost');
     expect(writtenSecrets(secretsManager)).toHaveLength(1);
     expectNoTokensLogged(harness.log);
+  });
+});
+
+describe('refreshOne when the seller authorizes again meanwhile (invariant 9)', () => {
+  const NEW_AUTHORIZATION = '7f9d2c4e-1a3b-4c5d-8e6f-0a1b2c3d4e5f';
+  /** What a re-authorization leaves behind: a new fence, status PENDING, no lease. */
+  const supersededByReauthorization = () =>
+    new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      Item: { authorizationId: { S: NEW_AUTHORIZATION }, status: { S: 'PENDING' } },
+    });
+  const authorizedValue = (item: SellerItem) =>
+    serializeTokenSecret(
+      storedSecret(item, {
+        accessToken: 'Atza|reauthorized',
+        refreshToken: 'Atzr|reauthorized',
+        accessTokenExpiresAt: new Date((NOW + 3600) * 1000).toISOString(),
+      }),
+    );
+
+  it('carries the fence it was leased under into every item write', async () => {
+    // Prepare
+    const { run } = oneSeller();
+
+    // Act
+    await run();
+
+    // Assess
+    expect(dynamo).toReceiveCommandWith(UpdateCommand, {
+      ConditionExpression: UNDER_LEASE,
+      ExpressionAttributeValues: expect.objectContaining({ ':owner': OWNER, ':fence': AUTHORIZATION_ID }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('puts the authorization’s tokens back on top when its refresh write landed over them', async () => {
+    // Prepare: the authorization wrote its version during the LWA call; ours then displaced it
+    const { run, item, harness, summary } = oneSeller();
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(supersededByReauthorization());
+    let ourVersion: string | undefined;
+    secretsManager.on(PutSecretValueCommand).callsFake((input) => {
+      ourVersion ??= input.ClientRequestToken;
+      return { VersionId: input.ClientRequestToken };
+    });
+    secretsManager.on(DescribeSecretCommand).callsFake(() => ({
+      VersionIdsToStages: {
+        [ourVersion as string]: ['AWSCURRENT'],
+        [NEW_AUTHORIZATION]: ['AWSPREVIOUS'],
+      },
+    }));
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: item.secretName, VersionId: NEW_AUTHORIZATION })
+      .resolves({ SecretString: authorizedValue(item), VersionId: NEW_AUTHORIZATION });
+
+    // Act
+    const outcome = await run();
+
+    // Assess: the stale write is followed by the authorization's value, and nothing marks the seller
+    expect(outcome).toBe('superseded');
+    const puts = secretsManager.commandCalls(PutSecretValueCommand).map((call) => call.args[0].input);
+    expect(puts).toHaveLength(2);
+    expect(puts[1]).toMatchObject({ SecretId: item.secretName, SecretString: authorizedValue(item) });
+    expect(puts[1]?.ClientRequestToken).toMatch(UUID);
+    expect(puts[1]?.ClientRequestToken).not.toBe(ourVersion);
+    expect(harness.published).not.toHaveBeenCalled();
+    expect(summary.rotationsStored).toBe(1);
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('keeps its write when it refreshed the authorization’s own refresh token (read after the authorization)', async () => {
+    // Prepare: the authorization wrote before this refresh read the secret, so the refresh presented
+    // the new refresh token, and LWA may have rotated it: the refresh's write is the one to keep
+    const { run, item } = oneSeller();
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(supersededByReauthorization());
+    secretsManager.on(DescribeSecretCommand).callsFake(() => {
+      const ours = secretsManager.commandCalls(PutSecretValueCommand)[0]?.args[0].input.ClientRequestToken;
+      return {
+        VersionIdsToStages: { [ours as string]: ['AWSCURRENT'], [NEW_AUTHORIZATION]: ['AWSPREVIOUS'] },
+      };
+    });
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: item.secretName, VersionId: NEW_AUTHORIZATION })
+      .resolves({ SecretString: serializeTokenSecret(storedSecret(item)), VersionId: NEW_AUTHORIZATION });
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('superseded');
+    expect(writtenSecrets(secretsManager).map((w) => w.value.refreshToken)).toEqual([
+      rotatedRefreshToken(item.sellerId),
+    ]);
+  });
+
+  it('leaves the secret alone when the authorization’s write is on top or still to come', async () => {
+    // Prepare: the authorization has set its fence but not written its secret yet
+    const { run, item } = oneSeller();
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(supersededByReauthorization());
+    secretsManager.on(DescribeSecretCommand).callsFake(() => {
+      const ours = secretsManager.commandCalls(PutSecretValueCommand)[0]?.args[0].input.ClientRequestToken;
+      return { VersionIdsToStages: { [ours as string]: ['AWSCURRENT'], 'version-before': ['AWSPREVIOUS'] } };
+    });
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('superseded');
+    expect(secretsManager.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    expect(secretsManager).not.toReceiveCommandWith(GetSecretValueCommand, {
+      SecretId: item.secretName,
+      VersionId: NEW_AUTHORIZATION,
+    });
+  });
+
+  it('does not mark the seller REAUTH_REQUIRED when LWA rejects the old token after the re-authorization', async () => {
+    // Prepare
+    const { run, harness, summary } = oneSeller();
+    harness.lwa.mockImplementation(() => json(400, { error: 'invalid_grant', error_description: 'revoked' }));
+    dynamo.on(UpdateCommand, { ConditionExpression: UNDER_LEASE }).rejects(supersededByReauthorization());
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('superseded');
+    expect(harness.published).not.toHaveBeenCalled();
+    expect(harness.log.warn).not.toHaveBeenCalledWith(
+      expect.stringContaining('must authorize again'),
+      expect.anything(),
+    );
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(summary.unpersistedRotations).toBe(0);
+  });
+});
+
+describe('refreshOne on a PENDING item (an authorization cut short)', () => {
+  it('indexes an orphan secret: its fresh tokens make the item ACTIVE and scheduled, without calling LWA', async () => {
+    // Prepare: the callback wrote the secret and died before its final item write
+    const item = seller('A1SELLER0001', 'NA', { status: 'PENDING', nextRefreshAt: NOW - 1 });
+    const freshExpiry = NOW + 3300;
+    const { run, harness } = oneSeller(
+      { status: 'PENDING', nextRefreshAt: NOW - 1 },
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date(freshExpiry * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('already-fresh');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(leaseAcquires(dynamo)[0]?.ExpressionAttributeValues).toMatchObject({ ':pending': 'PENDING' });
+    expect(itemUpdates(dynamo)).toEqual([
+      expect.objectContaining({
+        set: expect.objectContaining({ status: 'ACTIVE', nextRefreshAt: freshExpiry - 600 }),
+        condition: UNDER_LEASE,
+      }),
+    ]);
+  });
+
+  it('marks REAUTH_REQUIRED when the authorization never stored its secret', async () => {
+    // Prepare
+    const item = seller('A1SELLER0001', 'NA', { status: 'PENDING' });
+    const { run, harness } = oneSeller({ status: 'PENDING' }, { secrets: { [item.secretName]: undefined } });
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('reauth-required');
+    expect(harness.log.warn).toHaveBeenCalledWith(
+      expect.stringContaining('An authorization never stored its tokens'),
+      expect.objectContaining({ reason: 'secret_missing' }),
+    );
   });
 });
 
@@ -860,7 +1046,7 @@ describe('runRefresh', () => {
       $metadata: { httpStatusCode: 500 },
     });
     dynamo
-      .on(UpdateCommand, { Key: { sellerId: 'A1BROKEN01' }, ConditionExpression: 'leaseOwner = :owner' })
+      .on(UpdateCommand, { Key: { sellerId: 'A1BROKEN01' }, ConditionExpression: UNDER_LEASE })
       .rejects(outage);
 
     // Act
