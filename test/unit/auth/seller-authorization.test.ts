@@ -903,7 +903,14 @@ describe('completeAuthorization within the invocation’s time', () => {
     // Assess: 28 − 12 = 16 s left, less the 8 s reserve; the writes still had their 8 s
     expect(outcome.status).toBe('ACTIVE');
     expect(lwaTimeouts()).toEqual([10_000, 8_000]);
-    expect(calls).toEqual(['DeleteItem(state)', 'LWA', 'LWA', 'PutSecretValue', 'UpdateItem(seller)']);
+    expect(calls).toEqual([
+      'DeleteItem(state)',
+      'LWA',
+      'LWA',
+      'UpdateItem(seller, PENDING)',
+      'PutSecretValue',
+      'UpdateItem(seller)',
+    ]);
   });
 
   it('does not call LWA, and so leaves the code unspent, when too little time is left to store its answer', async () => {

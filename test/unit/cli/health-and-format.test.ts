@@ -29,7 +29,7 @@ describe('health: assess', () => {
       300,
     );
     expect(report.attention).toEqual([]);
-    expect(report.counts).toEqual({ ACTIVE: 1, DEGRADED: 0, REAUTH_REQUIRED: 1, ACCESS_ONLY: 1 });
+    expect(report.counts).toEqual({ ACTIVE: 1, DEGRADED: 0, REAUTH_REQUIRED: 1, ACCESS_ONLY: 1, PENDING: 0 });
     expect(report.oldestOverdue?.sellerId).toBe('A1');
     expect(report.lastRefreshAt).toBe(NOW - 90);
   });

@@ -89,7 +89,7 @@ describe('RefreshRepository', () => {
       // Assess
       expect(dynamo).toReceiveCommandWith(UpdateCommand, {
         ConditionExpression:
-          'attribute_exists(sellerId) AND #status IN (:active, :degraded) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+          'attribute_exists(sellerId) AND #status IN (:active, :degraded, :pending) AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
       });
     });
 
