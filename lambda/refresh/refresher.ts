@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
-  type AppCredentials,
   AppCredentialsError,
   type AppCredentialsProvider,
-  usableClientSecrets,
+  withClientSecret,
 } from '../shared/app-credentials';
 import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
 import { type Clock, toEpochSeconds } from '../shared/clock';
@@ -337,48 +336,41 @@ export async function refreshOne(
 
 /**
  * Calls LWA with bounded retries for transient failures (honouring Retry-After). When LWA
- * rejects the client, the previous client secret is tried during a rotation before giving up.
+ * rejects the client, the previous client secret is tried during a rotation, and the credentials
+ * are read once more, before giving up.
  */
 async function callLwa(
   deps: RefreshDeps,
   _region: Region,
   request: (clientId: string, clientSecret: string) => Promise<LwaTokenResponse>,
 ): Promise<LwaTokenResponse> {
-  let credentials: AppCredentials;
   try {
-    credentials = await deps.appCredentials.get();
+    return await withClientSecret(
+      deps.appCredentials,
+      deps.clock,
+      (credentials, clientSecret) =>
+        retryWithBackoff(
+          () => deps.lwaCalls.use(() => request(credentials.clientId, clientSecret)),
+          (error) => error instanceof LwaError && error.kind === 'transient',
+          {
+            maxAttempts: deps.config.lwaMaxAttempts,
+            ...deps.lwaRetry,
+            sleep: deps.sleep,
+            random: deps.random,
+            minDelayMs: (error) =>
+              error instanceof LwaError && error.retryAfterSeconds !== undefined
+                ? Math.min(error.retryAfterSeconds * 1000, deps.lwaRetry.maxDelayMs)
+                : undefined,
+          },
+        ),
+      (error) => error instanceof LwaError && error.kind === 'app',
+    );
   } catch (error) {
     // Unreadable or placeholder credentials are the app's fault, not the seller's: no seller is marked.
     if (error instanceof AppCredentialsError) throw new AppFault('app_credentials_unusable', error.message);
+    if (error instanceof LwaError && error.kind === 'app') throw new AppFault(error.code);
     throw error;
   }
-  const secrets = usableClientSecrets(credentials, deps.clock());
-  for (const [index, clientSecret] of secrets.entries()) {
-    try {
-      return await retryWithBackoff(
-        () => deps.lwaCalls.use(() => request(credentials.clientId, clientSecret)),
-        (error) => error instanceof LwaError && error.kind === 'transient',
-        {
-          maxAttempts: deps.config.lwaMaxAttempts,
-          ...deps.lwaRetry,
-          sleep: deps.sleep,
-          random: deps.random,
-          minDelayMs: (error) =>
-            error instanceof LwaError && error.retryAfterSeconds !== undefined
-              ? Math.min(error.retryAfterSeconds * 1000, deps.lwaRetry.maxDelayMs)
-              : undefined,
-        },
-      );
-    } catch (error) {
-      if (error instanceof LwaError && error.kind === 'app') {
-        if (index + 1 < secrets.length) continue;
-        deps.appCredentials.invalidate();
-        throw new AppFault(error.code);
-      }
-      throw error;
-    }
-  }
-  throw new AppFault('no_client_secret');
 }
 
 async function markReauth(
