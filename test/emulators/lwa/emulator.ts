@@ -429,6 +429,15 @@ export class LwaCore {
     return client;
   }
 
+  /** Which of its client's secrets a request presented, for the request log; never the secret. */
+  clientSecretUsed(p: Params): 'current' | 'previous' | 'rejected' | undefined {
+    const secret = p.get('client_secret');
+    if (secret === undefined) return undefined;
+    const clientId = p.get('client_id') ?? '';
+    if (!this.isClientSecretValid(clientId, secret)) return 'rejected';
+    return secret === this.secrets.get(clientId)?.current ? 'current' : 'previous';
+  }
+
   private isClientSecretValid(clientId: string, secret: string): boolean {
     const secrets = this.secrets.get(clientId);
     if (!secrets) return false;

@@ -307,10 +307,12 @@ export class LwaEmulatorServer implements LwaEmulator {
     // Parse before faults: faults match on grant type and subject, which live in the body.
     const grantType = path === TOKEN_PATH ? params?.get('grant_type') || undefined : undefined;
     const subject = params && this.core.subjectOf(path, params);
+    const clientSecretUsed = params && this.core.clientSecretUsed(params);
     const entry: LwaRequestLogEntry = {
       path,
       ...(grantType && { grantType }),
       ...(subject && { subject }),
+      ...(clientSecretUsed && { clientSecretUsed }),
       status: 0,
       at,
     };

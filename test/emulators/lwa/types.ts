@@ -83,6 +83,8 @@ export interface LwaRequestLogEntry {
   path: string;
   grantType?: string;
   subject?: string;
+  /** Which of the client's secrets the request presented (`rejected`: neither, or expired). */
+  clientSecretUsed?: 'current' | 'previous' | 'rejected';
   /** HTTP status answered; 0 while unanswered (hung, or still in an injected latency). */
   status: number;
   /** Injected-clock time the request arrived. */
