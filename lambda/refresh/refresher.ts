@@ -16,6 +16,7 @@ import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secr
 import { type SellerItem, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
+import { type ClientSecretExpiryCheck, checkClientSecretExpiry } from './client-secret-expiry';
 import type { RateLimiter, Semaphore } from './pacing';
 import type { DueItem, RefreshRepository } from './refresh-repository';
 
@@ -53,6 +54,8 @@ export interface RefreshDeps {
   readonly log: RefreshLog;
   /** Lifecycle events (DESIGN.md); best effort, a dropped event never changes an outcome. */
   readonly events: LifecycleEventPublisher;
+  /** The once-per-run client-secret expiry check; absent without a state table. */
+  readonly clientSecretExpiry?: ClientSecretExpiryCheck;
   readonly config: RefreshConfig;
 }
 
@@ -80,6 +83,8 @@ export interface RefreshRunSummary {
   appFault?: string;
   /** True when the run stopped taking work because its time budget ran out. */
   budgetExhausted: boolean;
+  /** True when the client secret expires within 30 days and no rotation is under way. */
+  clientSecretExpiring?: boolean;
 }
 
 /** A run's summary before any work: every count zero. */
@@ -121,6 +126,8 @@ export async function runRefresh(
 ): Promise<RefreshRunSummary> {
   const owner = options.owner ?? randomUUID();
   const summary = emptyRefreshSummary();
+  if (deps.clientSecretExpiry)
+    summary.clientSecretExpiring = await checkClientSecretExpiry(deps.clientSecretExpiry);
   await indexGrantlessScopes(deps);
   const queue = interleave(
     deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),

@@ -94,7 +94,9 @@ export async function requestClientSecretRotation(
   deps: ClientSecretRotationDeps,
   input: { clientId: string; clientSecretExpiryTime?: string; trigger: 'notification' | 'operator' },
 ): Promise<RotationRequestOutcome> {
-  const expiry = input.clientSecretExpiryTime ?? UNKNOWN_EXPIRY;
+  // Normalised like the notice's time, so the refresher's check finds the same record.
+  const expiryMs = Date.parse(input.clientSecretExpiryTime ?? '');
+  const expiry = Number.isNaN(expiryMs) ? UNKNOWN_EXPIRY : new Date(expiryMs).toISOString();
   const pk = rotationRecordKey(input.clientId, expiry);
   const attemptAt = toEpochSeconds(deps.clock());
   if (!(await claimRotation(deps, pk, expiry, attemptAt, input.trigger))) {

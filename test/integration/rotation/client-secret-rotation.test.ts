@@ -12,6 +12,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { completeAuthorization } from '../../../lambda/auth/seller-authorization';
 import { StateStore } from '../../../lambda/auth/state-store';
@@ -218,6 +219,17 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     );
     await stuckRun.get();
 
+    // Before the notice: the secret expires in 7 days and nothing rotates it, so the refresher warns once
+    const warned = await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 });
+    expect(warned.clientSecretExpiring).toBe(true);
+    const recordKey = {
+      pk: `client-secret-rotation#${CLIENT_ID}#${new Date(startedAt + 7 * DAY).toISOString()}`,
+    };
+    const warnedRecord = await deployment.documentClient.send(
+      new GetCommand({ TableName: deployment.stateTableName, Key: recordKey }),
+    );
+    expect(warnedRecord.Item?.expiringEventsSent).toEqual(new Set([7]));
+
     // 1. The expiry notice arrives (twice: SQS delivers at least once) and exactly one rotation call is made
     await send(expiryNotice());
     const lwaBefore = lwa.requests.length;
@@ -237,6 +249,11 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     const newSecretBody = redelivered.bodies.find((b) => b.includes('APPLICATION_OAUTH_CLIENT_NEW_SECRET'));
     const expiries = lwa.clientSecretExpiries(CLIENT_ID);
 
+    const rotationRecord = await deployment.documentClient.send(
+      new GetCommand({ TableName: deployment.stateTableName, Key: recordKey }),
+    );
+    expect(rotationRecord.Item).toMatchObject({ state: 'REQUESTED', expiringEventsSent: new Set([7]) });
+
     // 2. The new-secret notification was handled: both secrets and their expiry times are stored
     expect(newSecretBody).toBeDefined();
     const [, newSecret] = lwa.clientSecrets();
@@ -250,6 +267,11 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
       previousClientSecretExpiresAt: new Date(expiries.previousExpiresAt as number).toISOString(),
       clientSecretExpiresAt: new Date(expiries.currentExpiresAt as number).toISOString(),
     });
+
+    // With the new secret stored (180 days to go) the refresher no longer warns
+    expect((await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 })).clientSecretExpiring).toBe(
+      false,
+    );
 
     // 3. The same notification, redelivered, changes nothing
     const versionsBefore = await versionCount();
