@@ -16,6 +16,8 @@ import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from '..
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../lambda/shared/secret-names';
 import { SellerRepository } from '../lambda/shared/seller-repository';
 import { TokenStore } from '../lambda/shared/token-store';
+import { clientSecretStatusCommand } from './commands/client-secret-status';
+import { rotateClientSecretCommand } from './commands/rotate-client-secret';
 
 const USAGE = `Usage: lwa-tokens device-login --region NA|EU|FE --scope SCOPE --account-id NAME [options]
 
@@ -28,7 +30,11 @@ Options (each falls back to the environment variable in brackets; use your stack
   --kms-key-id ARN          key for new token secrets (TokenKmsKeyArn)      [TOKEN_KMS_KEY_ID]
   --token-secret-prefix P   token secret prefix (TokenSecretPrefix)         [TOKEN_SECRET_PREFIX, default lwa-tokens]
 LWA endpoints come from LWA_ENDPOINTS (JSON region → base URL), else Amazon's; AWS endpoints from
-the AWS SDK's own configuration (AWS_ENDPOINT_URL points it at an emulator).`;
+the AWS SDK's own configuration (AWS_ENDPOINT_URL points it at an emulator).
+
+Other commands (each with --help):
+  lwa-tokens rotate-client-secret    ask Amazon for a new LWA client secret now
+  lwa-tokens client-secret-status    when the current and previous client secrets expire`;
 
 /** Thrown for bad command-line input; printed with the usage text. */
 class UsageError extends Error {}
@@ -163,6 +169,8 @@ function onInterrupt(): void {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'rotate-client-secret') return rotateClientSecretCommand(rest, process.env);
+  if (command === 'client-secret-status') return clientSecretStatusCommand(rest, process.env);
   if (command !== 'device-login') {
     process.stderr.write(`${command ? `Unknown command "${command}".\n\n` : ''}${USAGE}\n`);
     return 2;
