@@ -169,8 +169,9 @@ function onInterrupt(): void {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === 'rotate-client-secret') return rotateClientSecretCommand(rest, process.env);
-  if (command === 'client-secret-status') return clientSecretStatusCommand(rest, process.env);
+  for (const rotationCommand of [rotateClientSecretCommand, clientSecretStatusCommand]) {
+    if (command === rotationCommand.name) return rotationCommand.run(rest, process);
+  }
   if (command !== 'device-login') {
     process.stderr.write(`${command ? `Unknown command "${command}".\n\n` : ''}${USAGE}\n`);
     return 2;

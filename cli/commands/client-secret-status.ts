@@ -24,6 +24,14 @@ interface Output {
   write(text: string): unknown;
 }
 
+/** The parts of the CLI's command context this command uses (shaped like `cli/command.ts` on main). */
+export interface RotationCommandContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly clock?: Clock;
+}
+
 const DAY_MS = 86_400_000;
 
 function describe(isoTime: string | undefined, now: number): string {
@@ -35,12 +43,20 @@ function describe(isoTime: string | undefined, now: number): string {
 }
 
 /** `npx lwa-tokens client-secret-status`: exit 0 with the report, 1 when the secret can't be read. */
-export async function clientSecretStatusCommand(
+export const clientSecretStatusCommand = {
+  name: 'client-secret-status',
+  summary: 'when the current and previous client secrets expire (never a secret)',
+  help: CLIENT_SECRET_STATUS_USAGE,
+  run: (argv: string[], context: RotationCommandContext) =>
+    clientSecretStatus(argv, context.env, context.stdout, context.stderr, context.clock ?? systemClock),
+};
+
+async function clientSecretStatus(
   argv: string[],
-  env: NodeJS.ProcessEnv,
-  out: Output = process.stdout,
-  err: Output = process.stderr,
-  clock: Clock = systemClock,
+  env: Readonly<Record<string, string | undefined>>,
+  out: Output,
+  err: Output,
+  clock: Clock,
 ): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {

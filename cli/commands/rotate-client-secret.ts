@@ -29,12 +29,27 @@ interface Output {
   write(text: string): unknown;
 }
 
+/** The parts of the CLI's command context this command uses (shaped like `cli/command.ts` on main). */
+export interface RotationCommandContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: Output;
+  readonly stderr: Output;
+}
+
 /** `npx lwa-tokens rotate-client-secret`: exit 0 when requested (or already), 1 on failure, 2 on bad usage. */
-export async function rotateClientSecretCommand(
+export const rotateClientSecretCommand = {
+  name: 'rotate-client-secret',
+  summary: 'ask Amazon for a new LWA client secret now',
+  help: ROTATE_CLIENT_SECRET_USAGE,
+  run: (argv: string[], context: RotationCommandContext) =>
+    rotateClientSecret(argv, context.env, context.stdout, context.stderr),
+};
+
+async function rotateClientSecret(
   argv: string[],
-  env: NodeJS.ProcessEnv,
-  out: Output = process.stdout,
-  err: Output = process.stderr,
+  env: Readonly<Record<string, string | undefined>>,
+  out: Output,
+  err: Output,
 ): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
