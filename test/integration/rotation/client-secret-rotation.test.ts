@@ -5,6 +5,7 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -65,6 +66,8 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
   let dlqUrl: string;
   let handler: Handler;
   let startedAt: number;
+  /** Receipt handles of messages the handler reported as failed: back on the queue after their timeout. */
+  const inFlightMessages: string[] = [];
 
   beforeAll(async () => {
     logs = captureLogs();
@@ -136,6 +139,8 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     for (const m of messages) {
       if (!failed.includes(m.MessageId ?? '')) {
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      } else {
+        inFlightMessages.push(m.ReceiptHandle ?? '');
       }
     }
     return { bodies: messages.map((m) => m.Body ?? ''), failed };
@@ -344,4 +349,60 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     expect(logs.leaksOf([ORIGINAL_SECRET, newSecret as string, ...lwa.issuedSecrets()])).toEqual([]);
     expect(logs.lines.join('\n')).not.toContain('amzn1.oa2-cs.v1.someone-elses-secret');
   }, 60_000);
+
+  it('returns a throttled rotation to the queue, and moves one Amazon refuses (403) to the dead-letter queue with the fix in the log', async () => {
+    // Prepare: the notice is about the secret stored by the previous test
+    const current = (await appSecret()).value;
+    const notice = clientSecretExpiryNotification({
+      applicationId: EMULATOR_APPLICATION_ID,
+      now: clock.now(),
+      clientId: CLIENT_ID,
+      clientSecretExpiresAt: Date.parse(current.clientSecretExpiresAt as string),
+    });
+    clock.advance(120_000); // past SP-API's one-call-a-minute limit
+    spApi.failNext(429, 403);
+    await send(notice);
+
+    // Act: the first delivery is throttled
+    const throttled = await deliver();
+
+    // Assess: reported as a batch item failure, so the mapping left it on the queue
+    expect(throttled.bodies).toHaveLength(1);
+    expect(throttled.failed).toHaveLength(1);
+    const inFlight = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(inFlight.Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('1');
+
+    // Act: its visibility timeout runs out and SQS delivers it again; now Amazon refuses
+    const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 }));
+    const message = again.Messages?.[0];
+    expect(message).toBeUndefined(); // still invisible: nothing is redelivered early
+    await redeliverInFlight();
+    const refused = await deliver();
+
+    // Assess: done with for good, in the dead-letter queue, and the log says what to fix
+    expect(refused.bodies).toHaveLength(1);
+    expect(refused.failed).toEqual([]);
+    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
+    expect(dead.Messages?.map((m) => m.Body)).toEqual([notice]);
+    const refusal = logs.lines.find((l) => l.includes('Amazon refused to rotate the client secret'));
+    expect(refusal).toContain('sellingpartnerapi::client_credential:rotation');
+    expect(refusal).toContain('npx lwa-tokens rotate-client-secret');
+    expect(JSON.parse(refusal as string).level).toBe('ERROR');
+    expect(logs.leaksOf([...lwa.clientSecrets(), ...lwa.issuedSecrets()])).toEqual([]);
+  }, 60_000);
+
+  /** What the end of a visibility timeout does, without waiting for it. */
+  async function redeliverInFlight(): Promise<void> {
+    for (const m of inFlightMessages) {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m, VisibilityTimeout: 0 }),
+      );
+    }
+    inFlightMessages.length = 0;
+  }
 });
