@@ -1,5 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  ListRulesCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   type SecretsManagerClient,
@@ -66,6 +73,8 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
   let dlqUrl: string;
   let handler: Handler;
   let startedAt: number;
+  let eventsQueueUrl: string;
+  let busName: string;
   /** Receipt handles of messages the handler reported as failed: back on the queue after their timeout. */
   const inFlightMessages: string[] = [];
 
@@ -97,7 +106,34 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
       notificationQueueUrl: queueUrl,
       now: clock.now,
     });
+    // Lifecycle events go to a bus whose rule copies them to a queue the test reads.
+    const events = new EventBridgeClient({});
+    busName = uniqueName('lifecycle');
+    await events.send(new CreateEventBusCommand({ Name: busName }));
+    eventsQueueUrl =
+      (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('events') }))).QueueUrl ?? '';
+    const eventsQueueArn = (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: eventsQueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn;
+    await events.send(
+      new PutRuleCommand({
+        Name: uniqueName('all'),
+        EventBusName: busName,
+        EventPattern: JSON.stringify({ source: ['lwa-token-service'] }),
+      }),
+    );
+    const rules = await events.send(new ListRulesCommand({ EventBusName: busName }));
+    await events.send(
+      new PutTargetsCommand({
+        Rule: rules.Rules?.[0]?.Name,
+        EventBusName: busName,
+        Targets: [{ Id: 'queue', Arn: eventsQueueArn }],
+      }),
+    );
     Object.assign(process.env, {
+      EVENT_BUS_NAME: busName,
       ...deployment.env,
       SPAPI_ENDPOINTS: JSON.stringify({ NA: spApi.url }),
       APPLICATION_REGION: 'NA',
@@ -199,7 +235,7 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
   }
 
   function refreshDeps(appCredentials?: AppCredentialsProvider) {
-    const config = loadRefreshConfig({ ...deployment.env, REFRESH_REGIONS: 'NA' });
+    const config = loadRefreshConfig({ ...deployment.env, REFRESH_REGIONS: 'NA', EVENT_BUS_NAME: busName });
     const deps = createRefreshDeps(config, {
       log: new Logger({ serviceName: 'rotation-test-refresher' }),
       clock: clock.now,
@@ -226,7 +262,9 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
 
     // Before the notice: the secret expires in 7 days and nothing rotates it, so the refresher warns once
     const warned = await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 });
+    const warnedAgain = await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 });
     expect(warned.clientSecretExpiring).toBe(true);
+    expect(warnedAgain.clientSecretExpiring).toBe(true);
     const recordKey = {
       pk: `client-secret-rotation#${CLIENT_ID}#${new Date(startedAt + 7 * DAY).toISOString()}`,
     };
@@ -277,6 +315,33 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     expect((await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 })).clientSecretExpiring).toBe(
       false,
     );
+
+    // The "Client secret rotated" event carries the expiry times, and no secret
+    const published = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: eventsQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const rotatedEvents = (published.Messages ?? [])
+      .map((m) => JSON.parse(m.Body ?? '{}'))
+      .filter((e) => e['detail-type'] === 'Client secret rotated');
+    expect(rotatedEvents).toHaveLength(1);
+    expect(rotatedEvents[0].detail).toEqual({
+      kind: 'app',
+      reason: 'new-secret-notification',
+      clientSecretExpiresAt: stored.value.clientSecretExpiresAt,
+      previousClientSecretExpiresAt: stored.value.previousClientSecretExpiresAt,
+    });
+    const expiringEvents = (published.Messages ?? [])
+      .map((m) => JSON.parse(m.Body ?? '{}'))
+      .filter((e) => e['detail-type'] === 'Client secret expiring');
+    expect(expiringEvents.map((e) => e.detail)).toEqual([
+      {
+        kind: 'app',
+        reason: 'expires-within-7-days',
+        clientSecretExpiresAt: new Date(startedAt + 7 * DAY).toISOString(),
+      },
+    ]);
+    expect(JSON.stringify(published.Messages)).not.toContain(newSecret as string);
+    expect(JSON.stringify(published.Messages)).not.toContain(ORIGINAL_SECRET);
 
     // 3. The same notification, redelivered, changes nothing
     const versionsBefore = await versionCount();
