@@ -14,8 +14,9 @@ export const ROTATE_CLIENT_SECRET_USAGE = `Usage: lwa-tokens rotate-client-secre
 Asks Amazon now for a new LWA client secret (SP-API rotateApplicationClientSecret), the same
 request the rotation function makes when the "Application client secret expiry" notice arrives.
 Amazon answers at once and sends the new secret to the notification queue, where the rotation
-function stores it; the old secret keeps working for about 7 days. A rotation already requested
-for the current secret's expiry is not requested again. No secret is printed.
+function stores it; the old secret keeps working for about 7 days. A rotation of the current
+secret that Amazon accepted within the last day is not requested again (the new secret is on its
+way); one that failed or was refused is. No secret is printed.
 
 Options (each falls back to the environment variable in brackets; use your stack's outputs):
   --app-secret-id ID         app credentials secret (AppSecretArn)           [APP_SECRET_ID]

@@ -16,6 +16,7 @@ import {
 } from '../shared/app-credentials';
 import { type BackoffOptions, isRetryableAwsError, retryWithBackoff } from '../shared/backoff';
 import {
+  ROTATION_UNDER_WAY_SECONDS,
   RotationState,
   rotationRecordKey,
   rotationRecordTtl,
@@ -88,7 +89,8 @@ export const STALE_CLAIM_SECONDS = 300;
 /**
  * Asks Amazon for a new client secret, at most once per expiry time: the rotation record is
  * claimed with a conditional write first, so redelivered notices and an operator's CLI call
- * racing a notice never call the API twice (it allows one call a minute).
+ * racing a notice never call the API twice (it allows one call a minute). Only a request that
+ * failed, was refused, or was accepted a day ago with no new secret since may be made again.
  */
 export async function requestClientSecretRotation(
   deps: ClientSecretRotationDeps,
@@ -162,13 +164,17 @@ async function claimRotation(
         Key: { pk },
         UpdateExpression:
           'SET #state = :calling, attemptAt = :now, clientSecretExpiryTime = :expiry, #trigger = :trigger, expiresAt = :ttl',
+        // A request Amazon accepted a day ago without a new secret arriving may be made again.
         ConditionExpression:
-          'attribute_not_exists(#state) OR #state IN (:failed, :rejected) OR (#state = :calling AND attemptAt < :stale)',
+          'attribute_not_exists(#state) OR #state IN (:failed, :rejected) OR (#state = :calling AND attemptAt < :stale) ' +
+          'OR (#state = :requested AND requestedAt < :unanswered)',
         ExpressionAttributeNames: { '#state': 'state', '#trigger': 'trigger' },
         ExpressionAttributeValues: {
           ':calling': RotationState.Calling,
           ':failed': RotationState.Failed,
           ':rejected': RotationState.Rejected,
+          ':requested': RotationState.Requested,
+          ':unanswered': attemptAt - ROTATION_UNDER_WAY_SECONDS,
           ':now': attemptAt,
           ':stale': attemptAt - STALE_CLAIM_SECONDS,
           ':expiry': expiry,

@@ -38,7 +38,10 @@ export interface RotationRecord {
   readonly expiresAt?: number;
 }
 
-/** A rotation is under way when Amazon accepted a request recently and the new secret is due. */
+/**
+ * A rotation is under way when Amazon accepted a request within the last day: the new secret
+ * normally arrives within minutes, so after a day the request counts as lost and may be repeated.
+ */
 export const ROTATION_UNDER_WAY_SECONDS = 24 * 3600;
 
 export function isRotationUnderWay(record: RotationRecord | undefined, nowSeconds: number): boolean {

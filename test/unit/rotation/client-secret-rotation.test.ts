@@ -180,8 +180,15 @@ describe('an expiry notice', () => {
     expect(updates).toHaveLength(2);
     expect(updates[0]).toMatchObject({
       Key: { pk: `client-secret-rotation#${CLIENT_ID}#${EXPIRY}` },
-      ConditionExpression: expect.stringContaining('attribute_not_exists(#state)'),
-      ExpressionAttributeValues: expect.objectContaining({ ':calling': 'CALLING', ':now': NOW_MS / 1000 }),
+      ConditionExpression:
+        'attribute_not_exists(#state) OR #state IN (:failed, :rejected) OR (#state = :calling AND attemptAt < :stale) ' +
+        'OR (#state = :requested AND requestedAt < :unanswered)',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':calling': 'CALLING',
+        ':now': NOW_MS / 1000,
+        ':stale': NOW_MS / 1000 - 300,
+        ':unanswered': NOW_MS / 1000 - 86_400,
+      }),
     });
     expect(updates[1]).toMatchObject({
       ExpressionAttributeValues: expect.objectContaining({ ':state': 'REQUESTED' }),
