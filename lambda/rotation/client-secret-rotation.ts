@@ -69,14 +69,35 @@ export class RotationRetryableError extends Error {
 
 /** Amazon refused the rotation; asking again cannot succeed until an operator fixes the app. */
 export class RotationRejectedError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    fix: string,
+  ) {
     super(
-      `Amazon refused to rotate the client secret (${code}). Check that the app's LWA client may use the ` +
-        `grantless scope ${ROTATION_SCOPE} (Developer Console: the app must have the Application Management ` +
-        'role or be allowed to rotate its secret), then run `npx lwa-tokens rotate-client-secret`.',
+      `The client secret could not be rotated (${code}). ${fix} Then run \`npx lwa-tokens rotate-client-secret\`.`,
     );
     this.name = 'RotationRejectedError';
   }
+}
+
+/** What an operator must fix, by who refused and how; never built from a secret. */
+function rejectionFix(error: unknown): string {
+  if (error instanceof ApplicationManagementError && error.kind === 'forbidden') {
+    return (
+      `Amazon refused the rotation: check that the app may rotate its client secret and that its LWA client may ` +
+      `use the grantless scope ${ROTATION_SCOPE} (Developer Console), and that APPLICATION_REGION is the app's region.`
+    );
+  }
+  if (error instanceof ApplicationManagementError) {
+    return 'SP-API refused the request: check SPAPI_ENDPOINTS and APPLICATION_REGION (the applicationRegion prop).';
+  }
+  if (error instanceof LwaError && error.kind === 'invalid_scope') {
+    return `LWA refused the grantless scope ${ROTATION_SCOPE}: the app must be allowed to rotate its secret.`;
+  }
+  if (error instanceof LwaError) {
+    return "LWA rejected the app's client id or secret (every usable secret was tried after a fresh read): fix the app credentials secret.";
+  }
+  return error instanceof AppCredentialsError ? error.message : 'Check the app credentials secret.';
 }
 
 export type RotationRequestOutcome = 'requested' | 'already-requested' | 'already-rotated';
@@ -117,7 +138,7 @@ export async function requestClientSecretRotation(
       error instanceof LwaError || error instanceof ApplicationManagementError
         ? error.code
         : errorName(error);
-    if (rejected) throw new RotationRejectedError(code);
+    if (rejected) throw new RotationRejectedError(code, rejectionFix(error));
     throw new RotationRetryableError(code);
   }
   await finishClaim(deps, pk, attemptAt, RotationState.Requested);

@@ -454,7 +454,7 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     expect(refused.failed).toEqual([]);
     const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
     expect(dead.Messages?.map((m) => m.Body)).toEqual([notice]);
-    const refusal = logs.lines.find((l) => l.includes('Amazon refused to rotate the client secret'));
+    const refusal = logs.lines.find((l) => l.includes('Amazon refused the rotation'));
     expect(refusal).toContain('sellingpartnerapi::client_credential:rotation');
     expect(refusal).toContain('npx lwa-tokens rotate-client-secret');
     expect(JSON.parse(refusal as string).level).toBe('ERROR');

@@ -94,7 +94,7 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 interface Harness {
-  deps: ClientSecretRotationDeps;
+  deps: { -readonly [K in keyof ClientSecretRotationDeps]: ClientSecretRotationDeps[K] };
   /** Answers SP-API; LWA always issues GRANTLESS_TOKEN. */
   spApi: jest.Mock<Response, [RequestInit | undefined]>;
   lwaForms: URLSearchParams[];
@@ -249,6 +249,22 @@ describe('an expiry notice', () => {
     );
     const last = dynamo.commandCalls(UpdateCommand).at(-1)?.args[0].input;
     expect(last?.ExpressionAttributeValues).toMatchObject({ ':state': 'REJECTED' });
+  });
+
+  it('when LWA rejects the client even after a fresh read, is refused for good with a fix that names the credentials', async () => {
+    // Prepare
+    const { deps, spApi } = harness();
+    const lwaFetch = jest.fn(async () => json(401, { error: 'invalid_client' }));
+    deps.lwa = new LwaClient({ fetch: lwaFetch as unknown as typeof fetch });
+
+    // Act
+    const outcome = handleRotationNotification(deps, expiryNotice());
+
+    // Assess
+    await expect(outcome).rejects.toThrow(RotationRejectedError);
+    await expect(outcome).rejects.toThrow(/invalid_client.*fix the app credentials secret/);
+    expect(spApi).not.toHaveBeenCalled();
+    expect(secretsManager).toReceiveCommandTimes(GetSecretValueCommand, 2);
   });
 
   it('for another client id is dropped with one line naming only the type', async () => {
