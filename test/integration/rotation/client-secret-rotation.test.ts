@@ -259,6 +259,16 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
       Number.MAX_SAFE_INTEGER,
     );
     await stuckRun.get();
+    const stuckCallback = {
+      ...callbackContainer(),
+      appCredentials: new AppCredentialsProvider(
+        deployment.secretsManager,
+        deployment.appSecretId,
+        clock.now,
+        Number.MAX_SAFE_INTEGER,
+      ),
+    };
+    await stuckCallback.appCredentials.get();
 
     // Before the notice: the secret expires in 7 days and nothing rotates it, so the refresher warns once
     const warned = await runRefresh(refreshDeps(), { deadlineMs: clock.now() + 50_000 });
@@ -408,6 +418,20 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
     expect(recovered.appFault).toBeUndefined();
     expect(recovered.refreshed).toBe(1);
     expect(lwaRequestsSince(beforeStuck).map((r) => r.clientSecretUsed)).toEqual(['rejected', 'current']);
+    // ... and so does a callback in a container still holding it: the code is exchanged with the new secret
+    const beforeStuckCallback = lwa.requests.length;
+    await completeAuthorization(stuckCallback, {
+      state: await stuckCallback.states.create({ region: 'NA' }),
+      sellerId: 'AROTATION00002',
+      code: lwa.issueAuthorizationCode({ sellerId: 'AROTATION00002' }),
+      redirectUri: REDIRECT_URI,
+    });
+    expect(
+      lwaRequestsSince(beforeStuckCallback).map((r) => [r.grantType, r.clientSecretUsed, r.status]),
+    ).toEqual([
+      ['authorization_code', 'rejected', 401],
+      ['authorization_code', 'current', 200],
+    ]);
 
     // Leak scan: every log line of the whole test, for both client secrets and every token issued
     expect(logs.lines.length).toBeGreaterThan(5);
