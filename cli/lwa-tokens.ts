@@ -17,10 +17,12 @@ import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../lambda/shared/secret-na
 import { SellerRepository } from '../lambda/shared/seller-repository';
 import { TokenStore } from '../lambda/shared/token-store';
 import { type Command, processContext, runOperatorCommand } from './command';
+import { clientSecretStatusCommand } from './commands/client-secret-status';
 import { disconnectCommand } from './commands/disconnect';
 import { healthCommand } from './commands/health';
 import { listCommand } from './commands/list';
 import { refreshCommand } from './commands/refresh';
+import { rotateClientSecretCommand } from './commands/rotate-client-secret';
 import { showCommand } from './commands/show';
 
 const USAGE = `Usage: lwa-tokens device-login --region NA|EU|FE --scope SCOPE --account-id NAME [options]
@@ -173,6 +175,8 @@ const OPERATOR_COMMANDS: readonly Command[] = [
   refreshCommand,
   disconnectCommand,
   healthCommand,
+  rotateClientSecretCommand,
+  clientSecretStatusCommand,
 ];
 
 const TOP_USAGE = `Usage: lwa-tokens <command> [options]   (lwa-tokens <command> --help for its options)

@@ -5,7 +5,14 @@
  * their fields is ever printed.
  */
 
-export type EventKind = 'consent' | 'authorized' | 'declined' | 'refreshed' | 'rotation' | 'failure';
+export type EventKind =
+  | 'consent'
+  | 'authorized'
+  | 'declined'
+  | 'refreshed'
+  | 'rotation'
+  | 'client-secret'
+  | 'failure';
 
 export interface LocalEvent {
   /** Epoch ms. */
@@ -27,6 +34,7 @@ export const EVENT_LABELS: Readonly<Record<EventKind, string>> = {
   declined: 'seller declined',
   refreshed: 'token refreshed',
   rotation: 'rotation stored',
+  'client-secret': 'client secret',
   failure: 'failure',
 };
 const LABEL_WIDTH = Math.max(...Object.values(EVENT_LABELS).map((l) => l.length));
@@ -57,6 +65,22 @@ export function eventFromLog(entry: LogEntry): Omit<LocalEvent, 'at'> | undefine
       return { kind: 'authorized', text: `${who}: tokens stored, refresh scheduled` };
     case 'Seller declined authorization':
       return { kind: 'declined', text: `${who}: ${String(entry.error ?? 'declined')}, nothing stored` };
+    case 'Asked Amazon for a new client secret; it arrives as a notification':
+      return {
+        kind: 'client-secret',
+        text: 'expiry notice handled: SP-API answered 204 to the rotation request; the new secret comes as a notification',
+      };
+    case 'The client secret rotation for this expiry was already requested; nothing to do':
+    case 'The client secret this notice is about was already replaced; nothing to do':
+      return {
+        kind: 'client-secret',
+        text: 'expiry notice again: the rotation was already requested, nothing done',
+      };
+    case 'Stored the new client secret; the previous one stays usable until it expires':
+      return {
+        kind: 'client-secret',
+        text: `new client secret stored; the previous one works until ${String(entry.previousClientSecretExpiresAt)}`,
+      };
   }
   if (entry.level === 'WARN' || entry.level === 'ERROR' || entry.level === 'CRITICAL') {
     // The callback's ACCESS_ONLY warning is an authorization, with a caveat.

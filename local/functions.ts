@@ -1,12 +1,14 @@
 import type { Context } from 'aws-lambda';
 import type { RefreshRunSummary } from '../lambda/refresh/refresher';
 import type { ApiRoute, ProxyHandler } from './api-gateway';
+import type { RotationHandler } from './client-secret-rotation';
 
 type AuthorizeModule = typeof import('../lambda/auth/authorize-handler');
 type LoginModule = typeof import('../lambda/auth/login-handler');
 type CallbackModule = typeof import('../lambda/auth/callback-handler');
 type RefreshModule = typeof import('../lambda/refresh/handler');
 type DeviceModule = typeof import('../lambda/device/device-api-handler');
+type RotationModule = typeof import('../lambda/rotation/handler');
 
 export type RefreshHandler = (event: unknown, context: Context) => Promise<RefreshRunSummary>;
 
@@ -74,4 +76,9 @@ export function loadApiRoutes(): ApiRoute[] {
 
 export function loadRefreshHandler(): RefreshHandler {
   return (require('../lambda/refresh/handler') as RefreshModule).handler;
+}
+
+/** The client-secret rotation function, which the notification queue's event source mapping invokes. */
+export function loadRotationHandler(): RotationHandler {
+  return (require('../lambda/rotation/handler') as RotationModule).handler;
 }

@@ -1,18 +1,28 @@
 import { errorName } from '../lambda/shared/logger';
 import { DEFAULT_LWA_ENDPOINTS, REGIONS } from '../lambda/shared/regions';
-import { type LwaEmulator, startLwaEmulator } from '../test/emulators/lwa';
+import { DEFAULT_CLIENT, type LwaEmulator, startLwaEmulator } from '../test/emulators/lwa';
 import { applyAwsEnv } from '../test/support/aws-test-env';
 import { deployToEmulators, type EmulatedDeployment } from '../test/support/emulated-deployment';
 import { startMotoServer } from '../test/support/moto-server';
 import { ensureMotoVenv } from '../test/support/python-venv';
+import { LocalClientSecretRotation, readClientSecretStatus } from './client-secret-rotation';
 import { clockTime, EVENT_LABELS, EventFeed, eventFromLog, LogInterceptor } from './events';
-import { loadApiRoutes, loadRefreshHandler, REFRESH_TIMEOUT_MS, type RefreshHandler } from './functions';
+import {
+  loadApiRoutes,
+  loadRefreshHandler,
+  loadRotationHandler,
+  REFRESH_TIMEOUT_MS,
+  type RefreshHandler,
+} from './functions';
 import { lambdaContext } from './lambda-context';
 import { HOST, LocalServer } from './local-server';
 import type { LocalRunOptions } from './options';
 import { ensurePortFree, PortInUseError } from './ports';
 import { RefreshSchedule } from './refresh-schedule';
 import { readSellerStatus, refreshedBetween, type SellerStatusRow } from './seller-status';
+
+/** The status page's "Send the expiry notice" button posts here. */
+export const CLIENT_SECRET_EXPIRY_ACTION = '/local/client-secret-expiry-notice';
 
 export interface LocalRun {
   /** `http://localhost:<port>`: the API and the status page. */
@@ -75,8 +85,11 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
     let emulator: LwaEmulator | undefined;
+    // The emulated client secret expires in 40 days, so the status page has an expiry to show.
+    const clientSecretExpiresAt = Date.now() + 40 * 86_400_000;
     if (lwa.kind === 'emulator') {
       emulator = await startLwaEmulator({
+        clients: [{ ...DEFAULT_CLIENT, clientSecretExpiresAt }],
         port: options.lwaPort,
         expiresIn: lwa.expiresInSeconds,
         rotation: lwa.rotation,
@@ -105,7 +118,7 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
             draft: lwa.credentials.draft,
             extraAppSecretFields: { applicationId: lwa.credentials.applicationId },
           }
-        : {}),
+        : { extraAppSecretFields: { clientSecretExpiresAt: new Date(clientSecretExpiresAt).toISOString() } }),
     });
     cleanup.push(() => {
       deployment.documentClient.destroy();
@@ -116,7 +129,20 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
     );
     checkpoint();
 
-    Object.assign(process.env, handlerEnvironment(options, deployment, emulator));
+    // Amazon's side of a client-secret rotation, with the LWA emulator only: a real app's secret
+    // is not rotated from a laptop.
+    let rotation: LocalClientSecretRotation | undefined;
+    if (emulator) {
+      const started = await LocalClientSecretRotation.start(emulator, deployment);
+      rotation = started;
+      cleanup.push(() => started.stop());
+      hooks.progress(
+        `  SP-API emulator       ${started.spApiUrl}  rotates the client secret; notifications through a moto SQS queue`,
+      );
+    }
+    checkpoint();
+
+    Object.assign(process.env, handlerEnvironment(options, deployment, emulator), rotation?.env);
     // Events go to the real stdout; the handlers' own lines are read off it from here on.
     const stdout = process.stdout.write.bind(process.stdout);
     const feed = new EventFeed((line) => stdout(`${line}\n`));
@@ -129,6 +155,7 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
 
     const routes = loadApiRoutes();
     const refresh = loadRefreshHandler();
+    const rotationHandler = rotation ? loadRotationHandler() : undefined;
     const readStatus = () => readSellerStatus(deployment.documentClient, deployment.sellerTableName);
     const server = new LocalServer({
       routes,
@@ -140,10 +167,25 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
             : { kind: 'real' },
         refreshEverySeconds: options.refreshEverySeconds,
         sellers: await readStatus(),
+        clientSecret: {
+          ...(await readClientSecretStatus(deployment.secretsManager, deployment.appSecretId)),
+          canRotate: rotation !== undefined,
+        },
         events: feed.latest().map((event) => ({ ...event, label: EVENT_LABELS[event.kind] })),
       }),
       onHandlerError: (route, error) =>
         feed.add({ kind: 'failure', text: `${route.functionName} handler threw ${errorName(error)}` }),
+      actions: rotation
+        ? {
+            [CLIENT_SECRET_EXPIRY_ACTION]: async () => {
+              await rotation.sendExpiryNotice();
+              feed.add({
+                kind: 'client-secret',
+                text: 'APPLICATION_OAUTH_CLIENT_SECRET_EXPIRY sent to the local notification queue',
+              });
+            },
+          }
+        : {},
     });
     await server.listen(options.port);
     cleanup.push(() => server.close());
@@ -160,6 +202,20 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
     schedule.start();
     cleanup.push(() => schedule.stop());
     hooks.progress(`  refresh schedule      the refresh handler runs every ${options.refreshEverySeconds} s`);
+    if (rotation && rotationHandler) {
+      const queue = rotation;
+      // Stands in for the event source mapping, which long-polls the queue.
+      const poller = new RefreshSchedule(async () => {
+        try {
+          await queue.deliver(rotationHandler);
+        } catch (error) {
+          feed.add({ kind: 'failure', text: `notification delivery failed: ${errorName(error)}` });
+        }
+      }, 1000);
+      poller.start();
+      cleanup.push(() => poller.stop());
+      hooks.progress('  notification queue    the rotation handler gets its messages within a second');
+    }
     if (lwa.kind === 'real') {
       hooks.progress(
         `  real LWA              credentials from ${lwa.credentialsSource}; your app's OAuth redirect URI must be ${callbackUrl}`,

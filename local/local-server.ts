@@ -14,6 +14,11 @@ export interface LocalServerOptions {
   readonly status: () => Promise<unknown>;
   /** Called when a handler throws (Lambda would report a function error; API Gateway a 502). */
   readonly onHandlerError: (route: ApiRoute, error: unknown) => void;
+  /**
+   * The status page's buttons: POST paths of the local run only, answered 204. They need the
+   * `X-Local-Run: 1` header, which no other site can send here without a CORS preflight.
+   */
+  readonly actions?: Readonly<Record<string, () => Promise<void>>>;
 }
 
 const PAGE_DIR = path.join(__dirname, 'status-page');
@@ -73,6 +78,13 @@ export class LocalServer {
     }
     if (api) return this.invoke(api, req, res);
     req.resume();
+    const action = method === 'POST' ? this.options.actions?.[pathname] : undefined;
+    if (action) {
+      if (req.headers['x-local-run'] !== '1') return sendText(res, 403, 'send the X-Local-Run: 1 header');
+      await action();
+      res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+      return;
+    }
     if (method !== 'GET') return sendText(res, 404, `no route for ${method} ${pathname}`);
     switch (pathname) {
       case '/':

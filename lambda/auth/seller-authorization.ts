@@ -1,8 +1,4 @@
-import {
-  type AppCredentials,
-  type AppCredentialsProvider,
-  usableClientSecrets,
-} from '../shared/app-credentials';
+import { type AppCredentialsProvider, withClientSecret } from '../shared/app-credentials';
 import { storeAuthorizedTokens } from '../shared/authorized-tokens';
 import type { BackoffOptions } from '../shared/backoff';
 import type { Clock } from '../shared/clock';
@@ -119,7 +115,8 @@ export async function completeAuthorization(
   deps: CompleteAuthorizationDeps,
   input: CompleteAuthorizationInput,
 ): Promise<AuthorizationOutcome> {
-  const credentials = await deps.appCredentials.get();
+  // Unusable app credentials fail here, before the single-use state is spent.
+  await deps.appCredentials.get();
   const consumed = await deps.states.consume(input.state);
   if (!consumed.ok) throw new InvalidStateError(consumed.reason);
   const { region } = consumed.state;
@@ -128,7 +125,7 @@ export async function completeAuthorization(
     throw new InvalidStateError('other-seller');
 
   const issuedAtMs = deps.clock();
-  const tokens = await exchangeCode(deps, credentials, region, input);
+  const tokens = await exchangeCode(deps, region, input);
 
   const secretName = sellerSecretName(deps.config.tokenSecretPrefix, region, input.sellerId);
   const stored = await storeAuthorizedTokens(deps, {
@@ -145,49 +142,45 @@ export async function completeAuthorization(
 }
 
 /**
- * One exchange per usable client secret, and a second only when LWA rejected the client itself:
- * during a client-secret rotation the previous secret may still be the one LWA accepts. Any other
- * failure ends the flow, because a code is single use and must not be retried blindly.
+ * One exchange per usable client secret, and another only when LWA rejected the client itself:
+ * during a client-secret rotation the previous secret, or a newer one than this container has
+ * cached, may be the one LWA accepts. Any other failure ends the flow, because a code is single
+ * use and must not be retried blindly.
  */
 async function exchangeCode(
   deps: CompleteAuthorizationDeps,
-  credentials: AppCredentials,
   region: Region,
   input: CompleteAuthorizationInput,
 ): Promise<LwaTokenResponse> {
-  let lastError: unknown;
-  for (const clientSecret of usableClientSecrets(credentials, deps.clock())) {
-    let timeoutMs: number | undefined;
-    try {
-      timeoutMs = input.remainingTimeMs ? lwaTimeoutWithin(input.remainingTimeMs) : undefined;
-    } catch (error) {
-      // Not calling LWA leaves the code unspent; calling it without time to store the answer would lose the tokens.
-      lastError ??= error;
-      break;
-    }
-    try {
-      return await deps.lwa.exchangeAuthorizationCode(
-        deps.config.lwaEndpoints[region],
-        {
-          code: input.code,
-          redirectUri: input.redirectUri,
-          clientId: credentials.clientId,
-          clientSecret,
-        },
-        timeoutMs === undefined ? undefined : { timeoutMs },
-      );
-    } catch (error) {
-      lastError = error;
-      if (!(error instanceof LwaError) || error.code !== 'invalid_client') break;
-    }
+  try {
+    return await withClientSecret(
+      deps.appCredentials,
+      deps.clock,
+      (credentials, clientSecret) => {
+        // Read before every call, so the fallback to another secret only gets what the first call
+        // left. Not calling LWA leaves the code unspent; calling it without time to store the
+        // answer would lose the tokens.
+        const timeoutMs = input.remainingTimeMs ? lwaTimeoutWithin(input.remainingTimeMs) : undefined;
+        return deps.lwa.exchangeAuthorizationCode(
+          deps.config.lwaEndpoints[region],
+          {
+            code: input.code,
+            redirectUri: input.redirectUri,
+            clientId: credentials.clientId,
+            clientSecret,
+          },
+          timeoutMs === undefined ? undefined : { timeoutMs },
+        );
+      },
+      (error) => error instanceof LwaError && error.code === 'invalid_client',
+    );
+  } catch (error) {
+    throw new TokenExchangeError(
+      error instanceof LwaError
+        ? error.code
+        : error instanceof TimeBudgetExhaustedError
+          ? 'no_time_left'
+          : 'unexpected_error',
+    );
   }
-  const code =
-    lastError instanceof LwaError
-      ? lastError.code
-      : lastError instanceof TimeBudgetExhaustedError
-        ? 'no_time_left'
-        : 'unexpected_error';
-  // After the operator fixes the client secret, the next callback must read it again.
-  if (code === 'invalid_client') deps.appCredentials.invalidate();
-  throw new TokenExchangeError(code);
 }

@@ -24,6 +24,8 @@ export interface RefreshHandlerConfig extends RefreshConfig {
   /** Time kept free before the Lambda timeout for in-flight work to finish. */
   readonly stopBeforeTimeoutSeconds: number;
   readonly eventBusName?: string;
+  /** The state table, where the refresher reads whether a client-secret rotation is under way. */
+  readonly stateTableName?: string;
 }
 
 /** `GRANTLESS_SCOPES`: JSON region → scopes, e.g. {"NA":["sellingpartnerapi::notifications"]}. */
@@ -79,6 +81,7 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
       max: 600,
     }),
     eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
+    stateTableName: env.STATE_TABLE_NAME?.trim() || undefined,
     grantlessScopes: parseGrantlessScopes(env.GRANTLESS_SCOPES),
   };
 }

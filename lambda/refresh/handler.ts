@@ -59,6 +59,7 @@ function publish(summary: RefreshRunSummary): void {
   metrics.addMetric('LeaseLost', MetricUnit.Count, summary.leaseLost);
   metrics.addMetric('RefreshSuperseded', MetricUnit.Count, summary.superseded);
   metrics.addMetric('AppCredentialFaults', MetricUnit.Count, summary.appFault ? 1 : 0);
+  metrics.addMetric('ClientSecretExpiring', MetricUnit.Count, summary.clientSecretExpiring ? 1 : 0);
   metrics.addMetric('RunBudgetExhausted', MetricUnit.Count, summary.budgetExhausted ? 1 : 0);
 }
 

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
-  type AppCredentials,
   AppCredentialsError,
   type AppCredentialsProvider,
-  usableClientSecrets,
+  withClientSecret,
 } from '../shared/app-credentials';
 import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } from '../shared/backoff';
 import { type Clock, toEpochSeconds } from '../shared/clock';
@@ -17,6 +16,7 @@ import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secr
 import { type SellerItem, SellerStatus, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
+import { type ClientSecretExpiryCheck, checkClientSecretExpiry } from './client-secret-expiry';
 import type { RateLimiter, Semaphore } from './pacing';
 import type { DueItem, RefreshRepository } from './refresh-repository';
 
@@ -54,6 +54,8 @@ export interface RefreshDeps {
   readonly log: RefreshLog;
   /** Lifecycle events (DESIGN.md); best effort, a dropped event never changes an outcome. */
   readonly events: LifecycleEventPublisher;
+  /** The once-per-run client-secret expiry check; absent without a state table. */
+  readonly clientSecretExpiry?: ClientSecretExpiryCheck;
   readonly config: RefreshConfig;
 }
 
@@ -87,6 +89,8 @@ export interface RefreshRunSummary {
   appFault?: string;
   /** True when the run stopped taking work because its time budget ran out. */
   budgetExhausted: boolean;
+  /** True when the client secret expires within 30 days and no rotation is under way. */
+  clientSecretExpiring?: boolean;
 }
 
 /** A run's summary before any work: every count zero. */
@@ -129,6 +133,8 @@ export async function runRefresh(
 ): Promise<RefreshRunSummary> {
   const owner = options.owner ?? randomUUID();
   const summary = emptyRefreshSummary();
+  if (deps.clientSecretExpiry)
+    summary.clientSecretExpiring = await checkClientSecretExpiry(deps.clientSecretExpiry);
   await indexGrantlessScopes(deps);
   const queue = interleave(
     deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),
@@ -401,48 +407,41 @@ async function restoreAuthorization(
 
 /**
  * Calls LWA with bounded retries for transient failures (honouring Retry-After). When LWA
- * rejects the client, the previous client secret is tried during a rotation before giving up.
+ * rejects the client, the previous client secret is tried during a rotation, and the credentials
+ * are read once more, before giving up.
  */
 async function callLwa(
   deps: RefreshDeps,
   _region: Region,
   request: (clientId: string, clientSecret: string) => Promise<LwaTokenResponse>,
 ): Promise<LwaTokenResponse> {
-  let credentials: AppCredentials;
   try {
-    credentials = await deps.appCredentials.get();
+    return await withClientSecret(
+      deps.appCredentials,
+      deps.clock,
+      (credentials, clientSecret) =>
+        retryWithBackoff(
+          () => deps.lwaCalls.use(() => request(credentials.clientId, clientSecret)),
+          (error) => error instanceof LwaError && error.kind === 'transient',
+          {
+            maxAttempts: deps.config.lwaMaxAttempts,
+            ...deps.lwaRetry,
+            sleep: deps.sleep,
+            random: deps.random,
+            minDelayMs: (error) =>
+              error instanceof LwaError && error.retryAfterSeconds !== undefined
+                ? Math.min(error.retryAfterSeconds * 1000, deps.lwaRetry.maxDelayMs)
+                : undefined,
+          },
+        ),
+      (error) => error instanceof LwaError && error.kind === 'app',
+    );
   } catch (error) {
     // Unreadable or placeholder credentials are the app's fault, not the seller's: no seller is marked.
     if (error instanceof AppCredentialsError) throw new AppFault('app_credentials_unusable', error.message);
+    if (error instanceof LwaError && error.kind === 'app') throw new AppFault(error.code);
     throw error;
   }
-  const secrets = usableClientSecrets(credentials, deps.clock());
-  for (const [index, clientSecret] of secrets.entries()) {
-    try {
-      return await retryWithBackoff(
-        () => deps.lwaCalls.use(() => request(credentials.clientId, clientSecret)),
-        (error) => error instanceof LwaError && error.kind === 'transient',
-        {
-          maxAttempts: deps.config.lwaMaxAttempts,
-          ...deps.lwaRetry,
-          sleep: deps.sleep,
-          random: deps.random,
-          minDelayMs: (error) =>
-            error instanceof LwaError && error.retryAfterSeconds !== undefined
-              ? Math.min(error.retryAfterSeconds * 1000, deps.lwaRetry.maxDelayMs)
-              : undefined,
-        },
-      );
-    } catch (error) {
-      if (error instanceof LwaError && error.kind === 'app') {
-        if (index + 1 < secrets.length) continue;
-        deps.appCredentials.invalidate();
-        throw new AppFault(error.code);
-      }
-      throw error;
-    }
-  }
-  throw new AppFault('no_client_secret');
 }
 
 async function markReauth(

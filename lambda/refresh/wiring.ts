@@ -34,14 +34,20 @@ export function createRefreshDeps(config: RefreshHandlerConfig, runtime: Refresh
   const sleep = runtime.sleep ?? realSleep;
   const random = runtime.random ?? Math.random;
   const secretsManager = runtime.secretsManager ?? createSecretsManagerClient();
+  const documentClient = runtime.documentClient ?? createDocumentClient();
+  const appCredentials = new AppCredentialsProvider(secretsManager, config.appSecretId, clock);
+  const events = config.eventBusName
+    ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, {
+        retry: { ...DEFAULT_AWS_RETRY, sleep, random },
+        log: runtime.log,
+        onDropped: runtime.onEventDropped,
+      })
+    : noLifecycleEvents;
   return {
-    repository: new RefreshRepository(
-      runtime.documentClient ?? createDocumentClient(),
-      config.sellerTableName,
-    ),
+    repository: new RefreshRepository(documentClient, config.sellerTableName),
     tokens: new TokenStore(secretsManager, { ...DEFAULT_AWS_RETRY, sleep, random }),
     lwa: new LwaClient({ timeoutMs: runtime.lwaTimeoutMs ?? 10_000 }),
-    appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, clock),
+    appCredentials,
     secretWrites: new RateLimiter(config.secretsWritesPerSecond, clock, sleep),
     lwaCalls: new Semaphore(config.lwaMaxConcurrency),
     clock,
@@ -49,13 +55,19 @@ export function createRefreshDeps(config: RefreshHandlerConfig, runtime: Refresh
     random,
     lwaRetry: { baseDelayMs: 250, maxDelayMs: 5_000 },
     log: runtime.log,
-    events: config.eventBusName
-      ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, {
-          retry: { ...DEFAULT_AWS_RETRY, sleep, random },
-          log: runtime.log,
-          onDropped: runtime.onEventDropped,
-        })
-      : noLifecycleEvents,
+    events,
+    ...(config.stateTableName
+      ? {
+          clientSecretExpiry: {
+            appCredentials,
+            documentClient,
+            stateTableName: config.stateTableName,
+            clock,
+            events,
+            log: runtime.log,
+          },
+        }
+      : {}),
     config,
   };
 }

@@ -11,6 +11,8 @@ export interface AppCredentials {
   /** During a client-secret rotation the old secret keeps working until this time. */
   readonly previousClientSecret?: string;
   readonly previousClientSecretExpiresAt?: string;
+  /** When the current secret expires (ISO 8601); written by the client-secret rotation. */
+  readonly clientSecretExpiresAt?: string;
 }
 
 /** The app credentials secret is missing, unreadable, malformed or still holds placeholders. */
@@ -57,6 +59,8 @@ export function parseAppCredentials(secretId: string, secretString: string | und
       typeof value.previousClientSecretExpiresAt === 'string'
         ? value.previousClientSecretExpiresAt
         : undefined,
+    clientSecretExpiresAt:
+      typeof value.clientSecretExpiresAt === 'string' ? value.clientSecretExpiresAt : undefined,
   };
 }
 
@@ -74,8 +78,44 @@ export function usableClientSecrets(credentials: AppCredentials, nowMs: number):
 }
 
 /**
- * Reads the app credentials secret and keeps it for a few minutes per execution environment,
- * so an operator's update is picked up without a redeploy but not every request pays a read.
+ * Calls `attempt` with each usable client secret, newest first, while LWA rejects the client.
+ * When every secret was rejected, the cached credentials may predate a rotation (a warm container
+ * still holding a secret that has since expired), so they are read once more and any secret not
+ * yet tried is tried. Only then is the last rejection thrown: that is an app fault.
+ */
+export async function withClientSecret<T>(
+  provider: Pick<AppCredentialsProvider, 'get' | 'invalidate'>,
+  clock: Clock,
+  attempt: (credentials: AppCredentials, clientSecret: string) => Promise<T>,
+  isClientRejected: (error: unknown) => boolean,
+): Promise<T> {
+  const tried = new Set<string>();
+  let credentials = await provider.get();
+  let rejection: unknown;
+  for (let read = 1; read <= 2; read++) {
+    for (const clientSecret of usableClientSecrets(credentials, clock())) {
+      if (tried.has(clientSecret)) continue;
+      tried.add(clientSecret);
+      try {
+        return await attempt(credentials, clientSecret);
+      } catch (error) {
+        if (!isClientRejected(error)) throw error;
+        rejection = error;
+      }
+    }
+    provider.invalidate();
+    if (read === 1) credentials = await provider.get();
+  }
+  throw rejection;
+}
+
+/** How long an execution environment keeps the app credentials before reading them again. */
+export const APP_CREDENTIALS_TTL_MS = 60_000;
+
+/**
+ * Reads the app credentials secret and keeps it for a minute per execution environment, so a
+ * rotated client secret (or an operator's update) reaches every caller within a minute without a
+ * redeploy, while a busy function pays about one GetSecretValue a minute.
  */
 export class AppCredentialsProvider {
   private cached?: { value: AppCredentials; fetchedAt: number };
@@ -86,7 +126,7 @@ export class AppCredentialsProvider {
     private readonly secretsManager: SecretsManagerClient,
     private readonly secretId: string,
     private readonly clock: Clock,
-    private readonly ttlMs: number = 5 * 60_000,
+    private readonly ttlMs: number = APP_CREDENTIALS_TTL_MS,
   ) {}
 
   async get(): Promise<AppCredentials> {

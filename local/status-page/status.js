@@ -94,9 +94,32 @@
     $('#setup').textContent = `${lwa} · refresh handler every ${data.refreshEverySeconds}s`;
   }
 
+  function expiryText(iso) {
+    const at = Date.parse(iso) / 1000;
+    const when = new Date(at * 1000).toLocaleString([], { hour12: false });
+    return `${when} (${relative(at)})`;
+  }
+
+  function renderClientSecret() {
+    const secret = data.clientSecret || {};
+    const parts = [
+      secret.expiresAt
+        ? `The current secret expires ${expiryText(secret.expiresAt)}.`
+        : 'The app secret does not say when the current secret expires.',
+    ];
+    if (secret.previousExpiresAt)
+      parts.push(`The previous secret works until ${expiryText(secret.previousExpiresAt)}.`);
+    const status = $('#client-secret-status');
+    status.textContent = parts.join(' ');
+    if (secret.expiresAt) status.dataset.expiresAt = secret.expiresAt;
+    $('#send-expiry-notice').hidden = !secret.canRotate;
+    $('#send-expiry-help').hidden = !secret.canRotate;
+  }
+
   function render() {
     if (!data) return;
     renderSetup();
+    renderClientSecret();
     renderSellers();
     renderEvents();
   }
@@ -117,6 +140,16 @@
       setTimeout(poll, POLL_MS);
     }
   }
+
+  $('#send-expiry-notice').addEventListener('click', async () => {
+    const button = $('#send-expiry-notice');
+    button.disabled = true;
+    try {
+      await fetch('/local/client-secret-expiry-notice', { method: 'POST', headers: { 'X-Local-Run': '1' } });
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   // Relative times tick between polls.
   setInterval(render, 1000);

@@ -3,7 +3,14 @@
  * Everything runs synchronously per request, so a rotation is atomic without locks.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import type { LwaClientApp, LwaEmulatorOptions, LwaGrantType, LwaOAuthError, LwaRotation } from './types';
+import type {
+  ClientSecretRotation,
+  LwaClientApp,
+  LwaEmulatorOptions,
+  LwaGrantType,
+  LwaOAuthError,
+  LwaRotation,
+} from './types';
 
 export const TOKEN_PATH = '/auth/o2/token';
 export const CODEPAIR_PATH = '/auth/o2/create/codepair';
@@ -20,6 +27,7 @@ const DEFAULT_GRANTLESS_SCOPES = [
 const DEFAULT_DEVICE_SCOPES = ['profile', 'profile:user_id', 'postal_code'];
 
 const CODE_TTL_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
 const DEVICE_TTL_S = 600;
 const DEVICE_INTERVAL_S = 5;
 
@@ -73,6 +81,19 @@ interface RefreshRecord {
   clientId: string;
   active: boolean;
 }
+interface AccessRecord {
+  expiresAt: number;
+  clientId: string;
+  /** Set for client_credentials (grantless) tokens. */
+  scope?: string;
+}
+/** A client's secrets: the current one, and during a rotation the old one until it expires. */
+interface ClientSecrets {
+  current: string;
+  currentExpiresAt?: number;
+  previous?: string;
+  previousExpiresAt?: number;
+}
 interface DevicePair {
   userCode: string;
   deviceCode: string;
@@ -103,7 +124,9 @@ export class LwaCore {
   // Rotated/revoked tokens stay in the map (inactive) so faults can still be matched to their seller.
   private readonly refreshTokens = new Map<string, RefreshRecord>();
   private readonly newestRefresh = new Map<string, string>();
-  private readonly accessTokens = new Map<string, number>();
+  private readonly accessTokens = new Map<string, AccessRecord>();
+  private readonly secrets = new Map<string, ClientSecrets>();
+  private readonly everIssuedClientSecrets: string[] = [];
   private readonly devicesByUserCode = new Map<string, DevicePair>();
   private readonly devicesByDeviceCode = new Map<string, DevicePair>();
 
@@ -111,7 +134,17 @@ export class LwaCore {
     opts: LwaEmulatorOptions,
     readonly now: () => number,
   ) {
-    for (const c of opts.clients ?? [DEFAULT_CLIENT]) this.clients.set(c.clientId, c);
+    for (const c of opts.clients ?? [DEFAULT_CLIENT]) {
+      this.clients.set(c.clientId, c);
+      this.secrets.set(c.clientId, {
+        current: c.clientSecret,
+        currentExpiresAt: c.clientSecretExpiresAt,
+        previous: c.previousClientSecret,
+        previousExpiresAt: c.previousClientSecretExpiresAt,
+      });
+      this.everIssuedClientSecrets.push(c.clientSecret);
+      if (c.previousClientSecret) this.everIssuedClientSecrets.push(c.previousClientSecret);
+    }
     if (this.clients.size === 0) throw new Error('at least one client is required');
     this.grantlessScopes = new Set(opts.grantlessScopes ?? DEFAULT_GRANTLESS_SCOPES);
     this.deviceScopes = new Set(opts.deviceScopes ?? DEFAULT_DEVICE_SCOPES);
@@ -174,8 +207,54 @@ export class LwaCore {
   }
 
   isAccessTokenValid(token: string): boolean {
-    const expiresAt = this.accessTokens.get(token);
-    return expiresAt !== undefined && this.now() < expiresAt;
+    const record = this.accessTokens.get(token);
+    return record !== undefined && this.now() < record.expiresAt;
+  }
+
+  /** What a resource server (the SP-API emulator) learns about a presented access token. */
+  introspectAccessToken(token: string): { active: boolean; clientId?: string; scope?: string } {
+    const record = this.accessTokens.get(token);
+    if (!record || this.now() >= record.expiresAt) return { active: false };
+    return { active: true, clientId: record.clientId, ...(record.scope ? { scope: record.scope } : {}) };
+  }
+
+  /**
+   * Issues a new client secret, as Amazon does after `rotateApplicationClientSecret`: the new
+   * one works at once, the old one until `oldClientSecretExpiresAt`, then only the new one.
+   */
+  rotateClientSecret(
+    input: { clientId?: string; oldSecretValidForMs?: number; newSecretValidForMs?: number } = {},
+  ): ClientSecretRotation {
+    const clientId = input.clientId ?? this.clients.keys().next().value;
+    const secrets = clientId === undefined ? undefined : this.secrets.get(clientId);
+    if (clientId === undefined || !secrets) throw new Error(`unknown client ${clientId}`);
+    const now = this.now();
+    const newClientSecret = `amzn1.oa2-cs.v1.${randomBytes(32).toString('hex')}`;
+    const rotation: ClientSecretRotation = {
+      clientId,
+      newClientSecret,
+      newClientSecretExpiresAt: now + (input.newSecretValidForMs ?? 180 * DAY_MS),
+      oldClientSecretExpiresAt: now + (input.oldSecretValidForMs ?? 7 * DAY_MS),
+    };
+    this.secrets.set(clientId, {
+      current: newClientSecret,
+      currentExpiresAt: rotation.newClientSecretExpiresAt,
+      previous: secrets.current,
+      previousExpiresAt: rotation.oldClientSecretExpiresAt,
+    });
+    this.everIssuedClientSecrets.push(newClientSecret);
+    return rotation;
+  }
+
+  /** Every client secret the emulator ever accepted, for leak scans. */
+  clientSecrets(): string[] {
+    return [...this.everIssuedClientSecrets];
+  }
+
+  /** When each of a client's secrets expires (no secret in the answer). */
+  clientSecretExpiries(clientId?: string): { currentExpiresAt?: number; previousExpiresAt?: number } {
+    const secrets = this.secrets.get(clientId ?? this.clients.keys().next().value ?? '');
+    return { currentExpiresAt: secrets?.currentExpiresAt, previousExpiresAt: secrets?.previousExpiresAt };
   }
 
   isRefreshTokenValid(token: string): boolean {
@@ -274,7 +353,7 @@ export class LwaCore {
     rec.used = true;
     // LWA hands out no refresh token when the client secret is not sent.
     const refresh = p.get('client_secret') ? this.newRefreshToken(rec.sellerId, client.clientId) : undefined;
-    return this.tokenReply(refresh);
+    return this.tokenReply(refresh, client.clientId);
   }
 
   private refreshToken(p: Params): Reply {
@@ -292,7 +371,7 @@ export class LwaCore {
       rec.active = false;
       refresh = this.newRefreshToken(rec.subject, client.clientId);
     }
-    return this.tokenReply(refresh);
+    return this.tokenReply(refresh, client.clientId);
   }
 
   private clientCredentials(p: Params): Reply {
@@ -305,7 +384,7 @@ export class LwaCore {
     if (scopes.length === 0 || !scopes.every((s) => this.grantlessScopes.has(s))) {
       return oauthError('invalid_scope', 'scope is not allowed for client_credentials');
     }
-    const reply = this.tokenReply(undefined);
+    const reply = this.tokenReply(undefined, client.clientId, scope);
     reply.body.scope = scope;
     return reply;
   }
@@ -325,7 +404,7 @@ export class LwaCore {
     if (pair.state === 'denied') return oauthError('access_denied', 'the user denied the request');
     if (pair.state === 'approved') {
       pair.state = 'consumed';
-      return this.tokenReply(this.newRefreshToken(pair.userCode, client.clientId));
+      return this.tokenReply(this.newRefreshToken(pair.userCode, client.clientId), client.clientId);
     }
     const tooSoon = pair.lastPollAt !== undefined && now - pair.lastPollAt < DEVICE_INTERVAL_S * 1000;
     // Every poll restarts the interval, so a client that keeps polling too fast keeps getting slow_down.
@@ -341,7 +420,7 @@ export class LwaCore {
   private authenticate(p: Params, grant: LwaGrantType): LwaClientApp | Reply {
     const client = this.clients.get(p.get('client_id') ?? '');
     const secret = p.get('client_secret');
-    if (!client || (secret !== undefined && secret !== client.clientSecret)) {
+    if (!client || (secret !== undefined && !this.isClientSecretValid(client.clientId, secret))) {
       return oauthError('invalid_client', 'client authentication failed');
     }
     if (client.allowedGrants && !client.allowedGrants.includes(grant)) {
@@ -350,9 +429,35 @@ export class LwaCore {
     return client;
   }
 
-  private tokenReply(refreshToken: string | undefined): Reply {
+  /** Which of its client's secrets a request presented, for the request log; never the secret. */
+  clientSecretUsed(p: Params): 'current' | 'previous' | 'rejected' | undefined {
+    const secret = p.get('client_secret');
+    if (secret === undefined) return undefined;
+    const clientId = p.get('client_id') ?? '';
+    if (!this.isClientSecretValid(clientId, secret)) return 'rejected';
+    return secret === this.secrets.get(clientId)?.current ? 'current' : 'previous';
+  }
+
+  private isClientSecretValid(clientId: string, secret: string): boolean {
+    const secrets = this.secrets.get(clientId);
+    if (!secrets) return false;
+    const now = this.now();
+    if (secret === secrets.current)
+      return secrets.currentExpiresAt === undefined || now < secrets.currentExpiresAt;
+    return (
+      secret === secrets.previous &&
+      secrets.previousExpiresAt !== undefined &&
+      now < secrets.previousExpiresAt
+    );
+  }
+
+  private tokenReply(refreshToken: string | undefined, clientId: string, scope?: string): Reply {
     const accessToken = `Atza|${randomBytes(96).toString('base64url')}`;
-    this.accessTokens.set(accessToken, this.now() + this.expiresIn * 1000);
+    this.accessTokens.set(accessToken, {
+      expiresAt: this.now() + this.expiresIn * 1000,
+      clientId,
+      ...(scope ? { scope } : {}),
+    });
     const body: Record<string, unknown> = { access_token: accessToken };
     if (refreshToken !== undefined) body.refresh_token = refreshToken;
     body.token_type = 'bearer';

@@ -3,6 +3,7 @@ export { CONSENT_PATH, SAMPLE_SELLER_IDS } from './consent';
 export { CODEPAIR_PATH, DEFAULT_CLIENT, TOKEN_PATH } from './emulator';
 export { LwaEmulatorServer, startLwaEmulator } from './server';
 export type {
+  ClientSecretRotation,
   LwaClientApp,
   LwaEmulator,
   LwaEmulatorOptions,

@@ -246,6 +246,20 @@ export class LwaEmulatorServer implements LwaEmulator {
   isAccessTokenValid(token: string): boolean {
     return this.core.isAccessTokenValid(token);
   }
+  introspectAccessToken(token: string): { active: boolean; clientId?: string; scope?: string } {
+    return this.core.introspectAccessToken(token);
+  }
+  rotateClientSecret(
+    input?: Parameters<LwaCore['rotateClientSecret']>[0],
+  ): ReturnType<LwaCore['rotateClientSecret']> {
+    return this.core.rotateClientSecret(input);
+  }
+  clientSecrets(): string[] {
+    return this.core.clientSecrets();
+  }
+  clientSecretExpiries(clientId?: string): { currentExpiresAt?: number; previousExpiresAt?: number } {
+    return this.core.clientSecretExpiries(clientId);
+  }
   isRefreshTokenValid(token: string): boolean {
     return this.core.isRefreshTokenValid(token);
   }
@@ -323,10 +337,12 @@ export class LwaEmulatorServer implements LwaEmulator {
     // Parse before faults: faults match on grant type and subject, which live in the body.
     const grantType = path === TOKEN_PATH ? params?.get('grant_type') || undefined : undefined;
     const subject = params && this.core.subjectOf(path, params);
+    const clientSecretUsed = params && this.core.clientSecretUsed(params);
     const entry: LwaRequestLogEntry = {
       path,
       ...(grantType && { grantType }),
       ...(subject && { subject }),
+      ...(clientSecretUsed && { clientSecretUsed }),
       status: 0,
       at,
     };
@@ -428,10 +444,24 @@ export class LwaEmulatorServer implements LwaEmulator {
         return ok();
       case 'POST /tokens/introspect': {
         const token = requireString(body, 'token');
+        const access = this.introspectAccessToken(token);
         return ok({
-          accessTokenValid: this.isAccessTokenValid(token),
+          accessTokenValid: access.active,
           refreshTokenValid: this.isRefreshTokenValid(token),
+          ...(access.scope ? { scope: access.scope } : {}),
         });
+      }
+      case 'POST /client-secrets/rotate': {
+        // Test control only: the answer carries the new secret, as Amazon's notification would.
+        const days = body.oldSecretValidForDays;
+        if (days !== undefined && (typeof days !== 'number' || days < 0)) {
+          throw new BadRequest('oldSecretValidForDays must be a non-negative number');
+        }
+        const rotation = this.rotateClientSecret({
+          clientId: body.clientId === undefined ? undefined : requireString(body, 'clientId'),
+          oldSecretValidForMs: days === undefined ? undefined : days * 86_400_000,
+        });
+        return ok({ ...rotation });
       }
       case 'GET /consent':
         return ok({ callbackUrl: this.consentCallbackUrl ?? null, sampleSellerIds: this.sampleSellerIds });

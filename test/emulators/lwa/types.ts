@@ -7,6 +7,21 @@ export interface LwaClientApp {
   clientSecret: string;
   /** When set, any other grant from this client is answered with `unauthorized_client`. */
   allowedGrants?: LwaGrantType[];
+  /** Epoch ms after which `clientSecret` is refused; default never. */
+  clientSecretExpiresAt?: number;
+  /** A second secret that also works until `previousClientSecretExpiresAt` (epoch ms). */
+  previousClientSecret?: string;
+  previousClientSecretExpiresAt?: number;
+}
+
+/** What `rotateClientSecret()` did; the new secret is what Amazon's notification carries. */
+export interface ClientSecretRotation {
+  clientId: string;
+  newClientSecret: string;
+  /** Epoch ms. */
+  newClientSecretExpiresAt: number;
+  /** Epoch ms; the old secret works until then. */
+  oldClientSecretExpiresAt: number;
 }
 
 export type LwaRotation = 'never' | 'every-refresh';
@@ -68,6 +83,8 @@ export interface LwaRequestLogEntry {
   path: string;
   grantType?: string;
   subject?: string;
+  /** Which of the client's secrets the request presented (`rejected`: neither, or expired). */
+  clientSecretUsed?: 'current' | 'previous' | 'rejected';
   /** HTTP status answered; 0 while unanswered (hung, or still in an injected latency). */
   status: number;
   /** Injected-clock time the request arrived. */
@@ -115,6 +132,18 @@ export interface LwaEmulator {
   isAccessTokenValid(token: string): boolean;
   isRefreshTokenValid(token: string): boolean;
   currentRefreshToken(subject: string): string | undefined;
+  /** Whether a token is live, and for which client and (grantless) scope. */
+  introspectAccessToken(token: string): { active: boolean; clientId?: string; scope?: string };
+  /** Issues a new client secret; the old one keeps working for `oldSecretValidForMs` (default 7 days). */
+  rotateClientSecret(input?: {
+    clientId?: string;
+    oldSecretValidForMs?: number;
+    newSecretValidForMs?: number;
+  }): ClientSecretRotation;
+  /** Every client secret the emulator ever accepted, for leak scans. */
+  clientSecrets(): string[];
+  /** When the current and previous client secrets expire (epoch ms), never the secrets. */
+  clientSecretExpiries(clientId?: string): { currentExpiresAt?: number; previousExpiresAt?: number };
   /** Requests to `/auth/o2/token`, by grant_type (all if omitted), faulted ones included. */
   callCount(grantType?: string): number;
   /** Requests to the LWA endpoints (not the control interface); never holds a secret. */

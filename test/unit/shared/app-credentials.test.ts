@@ -270,3 +270,13 @@ describe('AppCredentialsProvider single flight', () => {
     sm.restore();
   });
 });
+
+describe('parseAppCredentials: rotation fields', () => {
+  it('reads clientSecretExpiresAt, which the client-secret rotation writes', () => {
+    const credentials = parseAppCredentials(
+      SECRET_ID,
+      JSON.stringify({ ...VALID, clientSecretExpiresAt: '2027-05-23T00:00:00.000Z' }),
+    );
+    expect(credentials.clientSecretExpiresAt).toBe('2027-05-23T00:00:00.000Z');
+  });
+});
