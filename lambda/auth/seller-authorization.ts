@@ -152,29 +152,41 @@ async function exchangeCode(
   region: Region,
   input: CompleteAuthorizationInput,
 ): Promise<LwaTokenResponse> {
+  // The client's rejection, kept so that running out of time for the fallback still reports it.
+  let rejection: LwaError | undefined;
   try {
     return await withClientSecret(
       deps.appCredentials,
       deps.clock,
-      (credentials, clientSecret) => {
+      async (credentials, clientSecret) => {
         // Read before every call, so the fallback to another secret only gets what the first call
         // left. Not calling LWA leaves the code unspent; calling it without time to store the
         // answer would lose the tokens.
         const timeoutMs = input.remainingTimeMs ? lwaTimeoutWithin(input.remainingTimeMs) : undefined;
-        return deps.lwa.exchangeAuthorizationCode(
-          deps.config.lwaEndpoints[region],
-          {
-            code: input.code,
-            redirectUri: input.redirectUri,
-            clientId: credentials.clientId,
-            clientSecret,
-          },
-          timeoutMs === undefined ? undefined : { timeoutMs },
-        );
+        try {
+          return await deps.lwa.exchangeAuthorizationCode(
+            deps.config.lwaEndpoints[region],
+            {
+              code: input.code,
+              redirectUri: input.redirectUri,
+              clientId: credentials.clientId,
+              clientSecret,
+            },
+            timeoutMs === undefined ? undefined : { timeoutMs },
+          );
+        } catch (error) {
+          if (error instanceof LwaError) rejection = error;
+          throw error;
+        }
       },
       (error) => error instanceof LwaError && error.code === 'invalid_client',
     );
   } catch (error) {
+    if (error instanceof TimeBudgetExhaustedError && rejection) {
+      // After the operator fixes the client secret, the next callback must read it again.
+      deps.appCredentials.invalidate();
+      throw new TokenExchangeError(rejection.code);
+    }
     throw new TokenExchangeError(
       error instanceof LwaError
         ? error.code
