@@ -242,7 +242,11 @@ export class TokenRefresher extends Construct {
     );
     reauthEventBus.grantPutEventsTo(handler.role);
     // Reads the rotation record only, to tell "expiring" from "rotation under way".
-    store.grantStateTable(handler.role, ['dynamodb:GetItem'], CLIENT_SECRET_ROTATION_RECORD_PREFIX);
+    store.grantStateTable(
+      handler.role,
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      CLIENT_SECRET_ROTATION_RECORD_PREFIX,
+    );
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       description: 'EventBridge Scheduler: invoke the LWA token refresher',

@@ -236,7 +236,7 @@ describe('default service', () => {
   });
 
   describe('refresher', () => {
-    test('gets STATE_TABLE_NAME and GetItem on the rotation records only, to tell expiring from rotating', () => {
+    test('gets STATE_TABLE_NAME, and GetItem and UpdateItem on the rotation records only, to tell expiring from rotating and record the warnings sent', () => {
       const refresher = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
         String(f.Properties.Description).endsWith('expire soon'),
       );
@@ -250,7 +250,7 @@ describe('default service', () => {
       expect(stateTableStatements).toEqual([
         {
           Effect: 'Allow',
-          Action: 'dynamodb:GetItem',
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
           Resource: expect.anything(),
           Condition: ROTATION_RECORDS_ONLY,
         },
