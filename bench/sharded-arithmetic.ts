@@ -258,8 +258,10 @@ export interface LayoutCostFigures {
   readonly sellersPerSecret: number;
   /** PutSecretValue calls per secret per day, as simulated. */
   readonly writesPerSecretPerDay: number;
-  /** GetSecretValue + PutSecretValue per write. */
+  /** Secrets Manager calls per write: GetSecretValue + PutSecretValue (+ UpdateSecretVersionStage). */
   readonly secretsManagerCallsPerWrite: number;
+  /** KMS requests per write: one for the read and one for the write. */
+  readonly kmsRequestsPerWrite: number;
   /** UpdateItem calls per write: the lease and the result, on the seller's or the shard's item. */
   readonly updateItemsPerWrite: number;
   readonly indexWritesPerWrite: number;
@@ -283,6 +285,7 @@ export function layoutCostInput(figures: LayoutCostFigures): CostInput {
     sellers: figures.sellers / figures.sellersPerSecret,
     refreshesPerSellerPerDay: figures.writesPerSecretPerDay,
     secretsManagerCallsPerRefresh: figures.secretsManagerCallsPerWrite,
+    kmsRequestsPerRefresh: figures.kmsRequestsPerWrite,
     updateItemsPerRefresh: figures.updateItemsPerWrite,
     indexWritesPerRefresh: figures.indexWritesPerWrite,
     itemSizeKb: figures.itemSizeKb,

@@ -17,8 +17,10 @@ const INDEXED_ITEM_KB = 0.5;
 
 /**
  * Monthly cost per 1,000 sellers of a simulated layout, priced with bench/prices.ts: every write
- * reads the secret first (GetSecretValue + PutSecretValue) and updates its item twice (lease and
- * result), as the refresher does today; an idle run reads one Query page per region.
+ * reads the secret first (GetSecretValue + PutSecretValue, one KMS request each) and updates its
+ * item twice (lease and result), as the refresher does today; an idle run reads one Query page per
+ * region. A shard write also moves AWSCURRENT with UpdateSecretVersionStage, the compare-and-swap
+ * that keeps a concurrent re-authorization (docs/design/sharded-layout.md); it makes no KMS request.
  */
 export function priceLayout(figures: LayoutFigures): LayoutResult {
   if (!(figures.secretWrites > 0)) throw new RangeError(`${figures.name}: no writes to price`);
@@ -27,7 +29,8 @@ export function priceLayout(figures: LayoutFigures): LayoutResult {
       sellers: 1000,
       sellersPerSecret: figures.sellers / figures.secrets,
       writesPerSecretPerDay: (figures.secretWrites / figures.secrets) * (24 / figures.hours),
-      secretsManagerCallsPerWrite: 2,
+      secretsManagerCallsPerWrite: figures.layout === 'sharded' ? 3 : 2,
+      kmsRequestsPerWrite: 2,
       updateItemsPerWrite: 2,
       indexWritesPerWrite: 3,
       itemSizeKb: INDEXED_ITEM_KB,

@@ -297,6 +297,7 @@ describe('layout cost', () => {
     sellers: 1000,
     writesPerSecretPerDay: 30,
     secretsManagerCallsPerWrite: 2,
+    kmsRequestsPerWrite: 2,
     updateItemsPerWrite: 2,
     indexWritesPerWrite: 3,
     itemSizeKb: 0.5,
@@ -329,6 +330,19 @@ describe('layout cost', () => {
     expect(sharded.variable.kmsRequests).toBeCloseTo(today.variable.kmsRequests / 50, 10);
     expect(sharded.variable.dynamoDbWrites).toBeCloseTo(today.variable.dynamoDbWrites / 50, 10);
     expect(sharded.fixed).toEqual(today.fixed);
+  });
+
+  it('prices the compare-and-swap as a Secrets Manager call that makes no KMS request', () => {
+    // Act
+    const plain = monthlyCost(layoutCostInput({ ...figures, sellersPerSecret: 14 }), PRICES);
+    const withSwap = monthlyCost(
+      layoutCostInput({ ...figures, sellersPerSecret: 14, secretsManagerCallsPerWrite: 3 }),
+      PRICES,
+    );
+
+    // Assess
+    expect(withSwap.variable.secretsManagerApi).toBeCloseTo(plain.variable.secretsManagerApi * 1.5, 10);
+    expect(withSwap.variable.kmsRequests).toBeCloseTo(plain.variable.kmsRequests, 10);
   });
 
   it('refuses a secret holding fewer than one seller', () => {
