@@ -17,8 +17,11 @@ export const MAX_VERSIONS_PER_24_HOURS = 100;
  * faster than it removes them. A shard is never scheduled sooner than this after its last write.
  */
 export const SHARD_MIN_WRITE_GAP_SECONDS = 600;
-/** The account-and-region PutSecretValue quota the refresher shares with every other writer. */
-export const PUT_SECRET_VALUE_QUOTA_PER_SECOND = 50;
+/**
+ * The account-and-region quota on PutSecretValue, UpdateSecret and UpdateSecretVersionStage
+ * combined, shared with every other writer and not adjustable.
+ */
+export const SECRET_WRITE_QUOTA_PER_SECOND = 50;
 /** The largest token seed 001 accepts. */
 export const MAX_TOKEN_BYTES = 2048;
 

@@ -2,7 +2,7 @@
  * Issue 15's comparison: one row of figures per layout and fleet, whether it came from the real
  * refresher on today's layout (simulate.ts) or from the sharded refresher (simulate-sharded.ts).
  */
-import { drawTokenBytes, PUT_SECRET_VALUE_QUOTA_PER_SECOND, sellerSecretBytes } from '../sharded-arithmetic';
+import { drawTokenBytes, SECRET_WRITE_QUOTA_PER_SECOND, sellerSecretBytes } from '../sharded-arithmetic';
 import type { FleetResult, FleetScenario } from './simulate';
 import { simulatedSellerId, simulateFleet } from './simulate';
 import { type ShardedScenario, simulateShardedFleet } from './simulate-sharded';
@@ -27,7 +27,12 @@ export interface LayoutFigures {
   readonly secretWrites: number;
   /** Most PutSecretValue calls in any 1-second window. */
   readonly peakPutSecretValuePerSecond: number;
-  /** The peak as a share of the account's 50/s quota. */
+  /**
+   * Most calls in any 1-second window against the account's 50/s quota, which PutSecretValue
+   * shares with UpdateSecretVersionStage (a shard's compare-and-swap).
+   */
+  readonly peakWriteQuotaCallsPerSecond: number;
+  /** That peak as a share of the 50/s quota. */
   readonly quotaShare: number;
   /** Most versions any one secret got in any 24-hour window of the simulation. */
   readonly maxVersionsPerSecret: number;
@@ -84,7 +89,8 @@ export function perSellerFigures(scenario: FleetScenario, result: FleetResult): 
     refreshes: result.refreshes,
     secretWrites: result.refreshes,
     peakPutSecretValuePerSecond: result.peakWritesPerSecond,
-    quotaShare: result.peakWritesPerSecond / PUT_SECRET_VALUE_QUOTA_PER_SECOND,
+    peakWriteQuotaCallsPerSecond: result.peakWritesPerSecond,
+    quotaShare: result.peakWritesPerSecond / SECRET_WRITE_QUOTA_PER_SECOND,
     maxVersionsPerSecret,
     lwaCallsPerSecond,
     leadMinutes: result.leadMinutes,

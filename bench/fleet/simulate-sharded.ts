@@ -4,7 +4,9 @@
  * the same conditions as a seller today. A run leases a due shard, reads it, refreshes every seller
  * in it through LWA (one call each, through the real `Semaphore`), schedules each with the real
  * `computeRefreshSchedule`, and stores them all, rotated refresh tokens included, in one
- * `PutSecretValue` paced by the real `RateLimiter`. Nothing sleeps.
+ * `PutSecretValue`, then moves AWSCURRENT to it with `UpdateSecretVersionStage` (the
+ * compare-and-swap of docs/design/sharded-layout.md). Both calls count against the account's 50/s
+ * quota, so both are paced by the real `RateLimiter`. Nothing sleeps.
  */
 import { loadRefreshConfig } from '../../lambda/refresh/config';
 import { RateLimiter, Semaphore } from '../../lambda/refresh/pacing';
@@ -19,8 +21,8 @@ import {
   drawTokenBytes,
   MAX_VERSIONS_PER_24_HOURS,
   maxWritesPerSecretInWindow,
-  PUT_SECRET_VALUE_QUOTA_PER_SECOND,
   SECRET_STRING_MAX_BYTES,
+  SECRET_WRITE_QUOTA_PER_SECOND,
   SecondsHistogram,
   SlidingWindowPeak,
   shardBytes,
@@ -166,6 +168,7 @@ export async function simulateShardedFleet(
   const lwaCalls = new Semaphore(config.lwaMaxConcurrency);
   const secretWrites = new RateLimiter(config.secretsWritesPerSecond, time.clock, time.sleep);
   const lwaPeak = new SlidingWindowPeak(1000);
+  const quotaCalls = new SlidingWindowPeak(1000);
   const writeTimes = new GrowableArray();
   const writeShards = new GrowableArray();
   const leads = new SecondsHistogram(-2 * EXPIRES_IN_SECONDS, 2 * EXPIRES_IN_SECONDS);
@@ -197,18 +200,25 @@ export async function simulateShardedFleet(
         accessBytes[seller] = drawn;
       }),
     );
+    // PutSecretValue of a pending version: from here every seller's new token, a rotated refresh
+    // token included, is durable, and one version was created.
     await secretWrites.acquire();
-    const atMs = time.clock();
-    writeTimes.push(atMs);
+    const putAtMs = time.clock();
+    writeTimes.push(putAtMs);
+    quotaCalls.add(putAtMs);
     writeShards.push(shardIndex.get(shard.id) as number);
     largestSecretBytes = Math.max(largestSecretBytes, shard.bytes);
     if (shard.bytes > SECRET_STRING_MAX_BYTES) writesOverSizeLimit++;
+    await time.sleep(scenario.latencies.awsMs);
+    // UpdateSecretVersionStage moves AWSCURRENT to it: readers see the new tokens from here.
+    await secretWrites.acquire();
+    const atMs = time.clock();
+    quotaCalls.add(atMs);
     for (const seller of shard.members) {
       const leadMs = (expiresAtMs[seller] as number) - atMs;
       leads.add(leadMs / 1000);
       if (leadMs <= 0) expiredBeforeRefresh++;
     }
-    // PutSecretValue: every seller's new token in the one write.
     await time.sleep(scenario.latencies.awsMs);
     refreshes += shard.members.length;
     const { next, earliestExpiry } = schedule(shard, (k) => issued[k] as number);
@@ -287,7 +297,8 @@ export async function simulateShardedFleet(
     refreshes,
     secretWrites: writeTimes.length,
     peakPutSecretValuePerSecond: peakPut,
-    quotaShare: peakPut / PUT_SECRET_VALUE_QUOTA_PER_SECOND,
+    peakWriteQuotaCallsPerSecond: quotaCalls.peak,
+    quotaShare: quotaCalls.peak / SECRET_WRITE_QUOTA_PER_SECOND,
     maxVersionsPerSecret,
     lwaCallsPerSecond: { peak: lwaPeak.peak, mean: lwaPeak.count / (scenario.hours * 3600) },
     leadMinutes: {

@@ -33,7 +33,10 @@ describe('simulateShardedFleet', () => {
     expect(result.refreshes / 700).toBeLessThan(4.2);
     expect(result.maxVersionsPerSecret).toBeGreaterThanOrEqual(3);
     expect(result.maxVersionsPerSecret).toBeLessThanOrEqual(5);
-    expect(result.peakPutSecretValuePerSecond).toBeLessThanOrEqual(20);
+    // PutSecretValue and the compare-and-swap's UpdateSecretVersionStage share the write cap
+    expect(result.peakWriteQuotaCallsPerSecond).toBeLessThanOrEqual(20);
+    expect(result.peakWriteQuotaCallsPerSecond).toBeGreaterThan(result.peakPutSecretValuePerSecond);
+    expect(result.quotaShare).toBe(result.peakWriteQuotaCallsPerSecond / 50);
     expect(result.lwaCallsPerSecond.peak).toBeLessThanOrEqual(80);
     expect(result.lwaCallsPerSecond.mean).toBeCloseTo(result.refreshes / (3 * 3600), 10);
     // The earliest seller of a shard is refreshed with its 10-minute lead, less a tick's wait at most
