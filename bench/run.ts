@@ -110,7 +110,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     ],
     // Longest first, so the two parallel workers finish together. 500,000 sellers refresh at
     // 174 LWA calls/s on average, more than 8 slots of 100 ms give in 50 s of every minute. Shards
-    // of 14 at 500,000 need ~27 write-quota calls/s (PutSecretValue and the stage move), past the
+    // of 14 at 500,000 need ~26 write-quota calls/s (PutSecretValue and the stage move), past the
     // default cap of 20: the row at 40/s shows what it takes.
     layouts: [
       perSeller('500k, one secret per seller @ 50/s', 500_000, 24, 50),
