@@ -178,6 +178,12 @@ export interface CostInput {
   readonly refreshesPerSellerPerDay: number;
   /** GetSecretValue + PutSecretValue (+ CreateSecret) per refresh, measured. */
   readonly secretsManagerCallsPerRefresh: number;
+  /**
+   * KMS requests per refresh: one per GetSecretValue (Decrypt) and PutSecretValue (GenerateDataKey).
+   * Defaults to `secretsManagerCallsPerRefresh`; calls that touch no secret value, such as
+   * UpdateSecretVersionStage, make none.
+   */
+  readonly kmsRequestsPerRefresh?: number;
   /** UpdateItem calls per refresh, measured. */
   readonly updateItemsPerRefresh: number;
   /**
@@ -250,7 +256,10 @@ export function monthlyCost(input: CostInput, prices: Prices): MonthlyCost {
   const variable = withTotal({
     secretStorage: input.sellers * prices.secretsManager.perSecretMonth,
     secretsManagerApi: perCall(smCalls, prices.secretsManager.perTenThousandCalls),
-    kmsRequests: perCall(smCalls, prices.kms.perTenThousandRequests),
+    kmsRequests: perCall(
+      refreshesPerMonth * (input.kmsRequestsPerRefresh ?? input.secretsManagerCallsPerRefresh),
+      prices.kms.perTenThousandRequests,
+    ),
     dynamoDbWrites: (writeUnits / 1e6) * prices.dynamoDbOnDemand.perMillionWriteUnits,
     dynamoDbReads: (readUnits / 1e6) * prices.dynamoDbOnDemand.perMillionReadUnits,
     lambdaCompute: gbSeconds * prices.lambdaArm64.perGbSecond,

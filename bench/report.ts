@@ -2,7 +2,63 @@
 import type { BenchResults } from './results-types';
 
 export function renderReport(results: BenchResults): string {
-  return [...summary(results), '', ...details(results)].join('\n');
+  const study = renderLayoutStudy(results);
+  return [...summary(results), '', ...details(results), ...(study.length > 0 ? ['', ...study] : [])].join(
+    '\n',
+  );
+}
+
+/** Issue 15: today's layout beside sharded ones, then their cost by item. */
+export function renderLayoutStudy(r: BenchResults): string[] {
+  const layouts = r.layouts ?? [];
+  if (layouts.length === 0) return [];
+  const lines = [
+    `### Sharded layout study (issue 15)${r.layoutsDate ? `, run ${r.layoutsDate.slice(0, 10)}` : ''}`,
+    '',
+    '| scenario | sellers → secrets | expired before refresh (at end) | peak PutSecretValue/s; all calls on the 50/s write quota (share) | most versions of a secret in 24 h | LWA calls/s peak / mean (slots) | lead min / p1 | largest secret | runs over budget | cost per 1,000 sellers-month | sim wall s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const l of layouts) {
+    lines.push(
+      row(
+        `${l.name}, ${l.hours} h`,
+        `${int(l.sellers)} → ${int(l.secrets)}`,
+        `**${int(l.expiredBeforeRefresh)}** (${int(l.expiredAtEnd)})`,
+        `${l.peakPutSecretValuePerSecond}; with stage moves ${l.peakWriteQuotaCallsPerSecond} (${num(l.quotaShare * 100, 0)} %)`,
+        `${l.maxVersionsPerSecret}`,
+        `${int(l.lwaCallsPerSecond.peak)} / ${num(l.lwaCallsPerSecond.mean, 1)} (${l.lwaMaxConcurrency})`,
+        `${num(l.leadMinutes.min, 1)} / ${num(l.leadMinutes.p1, 1)} min`,
+        `${int(l.largestSecretBytes)} B${l.writesOverSizeLimit > 0 ? ` (**${int(l.writesOverSizeLimit)} writes over 64 KB**)` : ''}`,
+        `${int(l.runsHitBudget)} of ${int(l.runs)} (longest ${num(l.maxRunSeconds, 0)} s)`,
+        `**${usd(l.costPerThousandSellers.variable.total)}**`,
+        num(l.wallSeconds, 1),
+      ),
+    );
+  }
+  lines.push(
+    '',
+    'Cost per 1,000 sellers-month by item (bench/prices.ts; the per-deployment fixed cost is apart):',
+    '',
+    '| scenario | secrets | Secrets Manager API | KMS requests | DynamoDB writes | DynamoDB reads | Lambda | total | a process reading all 1,000 adds |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const l of layouts) {
+    const v = l.costPerThousandSellers.variable;
+    lines.push(
+      row(
+        l.name,
+        usd(v.secretStorage),
+        usd(v.secretsManagerApi),
+        usd(v.kmsRequests),
+        usd(v.dynamoDbWrites),
+        usd(v.dynamoDbReads),
+        usd(v.lambdaCompute),
+        `**${usd(v.total)}**`,
+        usd(l.costPerThousandSellers.perReadingProcess),
+      ),
+    );
+  }
+  return lines;
 }
 
 export function summary(r: BenchResults): string[] {

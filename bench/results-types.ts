@@ -1,5 +1,6 @@
 import type { MonthlyCost } from './arithmetic';
 import type { ColdStartResult } from './cold-start';
+import type { LayoutResult } from './fleet/layout';
 import type { FleetResult } from './fleet/simulate';
 import type { ThroughputResult } from './refresh-throughput';
 import type { TokenClientResult } from './token-client';
@@ -26,4 +27,8 @@ export interface BenchResults {
     readonly assumptions: Record<string, number | string>;
     readonly perThousandSellers: MonthlyCost;
   };
+  /** Issue 15's layout study; absent from results written before it. */
+  readonly layouts?: LayoutResult[];
+  /** When the layout study was merged in with `--only layouts`, if it was run apart from the rest. */
+  readonly layoutsDate?: string;
 }

@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--out file.json]`: issue 7's measurements side by side in one run. Starts (and
- * stops) moto and the LWA emulator itself, prints a Markdown table on stdout (progress goes to
- * stderr) and writes bench/results/latest.json (or `--out`). Figures are reported, never asserted.
+ * `npm run bench [-- --quick] [--out file.json] [--only layouts]`: issue 7's measurements side by
+ * side in one run, then issue 15's layout study. Starts (and stops) moto and the LWA emulator
+ * itself, prints a Markdown table on stdout (progress goes to stderr) and writes
+ * bench/results/latest.json (or `--out`). Figures are reported, never asserted. `--only layouts`
+ * runs the layout study alone and merges it into the existing results file, keeping every other
+ * figure in it.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,11 +16,13 @@ import { ensureMotoVenv } from '../test/support/python-venv';
 import { meanRefreshIntervalSeconds, monthlyCost, refreshesPerDay } from './arithmetic';
 import { measureColdStart } from './cold-start';
 import type { Latencies } from './fleet/in-memory';
-import { runScenarios } from './fleet/run-scenarios';
-import type { FleetScenario } from './fleet/simulate';
+import { priceLayout } from './fleet/layout';
+import { type LayoutFigures, type LayoutScenario, perSellerFigures } from './fleet/layout-figures';
+import { runLayoutScenarios, runScenarios } from './fleet/run-scenarios';
+import type { FleetResult, FleetScenario } from './fleet/simulate';
 import { PRICES } from './prices';
 import { measureRefreshThroughput, type ThroughputSetting } from './refresh-throughput';
-import { renderReport } from './report';
+import { renderLayoutStudy, renderReport } from './report';
 import type { BenchResults } from './results-types';
 import { measureTokenClient } from './token-client';
 
@@ -40,11 +45,13 @@ const SETTINGS: readonly ThroughputSetting[] = [
 ];
 
 interface Mode {
+  readonly name: 'quick' | 'full';
   readonly throughputSellers: number;
   readonly tokenCalls: number;
   readonly tokenReads: number;
   readonly coldStartRuns: number;
   readonly fleet: readonly FleetScenario[];
+  readonly layouts: readonly LayoutScenario[];
 }
 
 const fleet = (name: string, sellers: number, hours: number, writeCapPerSecond: number): FleetScenario => ({
@@ -55,8 +62,43 @@ const fleet = (name: string, sellers: number, hours: number, writeCapPerSecond: 
   latencies: FLEET_LATENCIES,
 });
 
+const perSeller = (
+  name: string,
+  sellers: number,
+  hours: number,
+  writeCapPerSecond: number,
+): LayoutScenario => ({
+  layout: 'per-seller',
+  scenario: fleet(name, sellers, hours, writeCapPerSecond),
+});
+
+/**
+ * Issue 15's sharded layout, at the deploy's default write cap: a shard write carries N sellers,
+ * so the cap is no longer what limits the fleet, LWA is.
+ */
+const sharded = (
+  sellers: number,
+  hours: number,
+  shardSize: number,
+  writeCapPerSecond: number,
+  lwaMaxConcurrency: number,
+  suffix = '',
+): LayoutScenario => ({
+  layout: 'sharded',
+  scenario: {
+    name: `${sellers / 1000}k, shards of ${shardSize}${suffix}`,
+    sellers,
+    hours,
+    shardSize,
+    writeCapPerSecond,
+    lwaMaxConcurrency,
+    latencies: FLEET_LATENCIES,
+  },
+});
+
 const MODES: Record<'quick' | 'full', Mode> = {
   full: {
+    name: 'full',
     throughputSellers: 2000,
     tokenCalls: 1_000_000,
     tokenReads: 10_000,
@@ -66,9 +108,23 @@ const MODES: Record<'quick' | 'full', Mode> = {
       fleet('150k @ 50/s', 150_000, 24, 50),
       fleet('100k @ 50/s', 100_000, 24, 50),
     ],
+    // Longest first, so the two parallel workers finish together. 500,000 sellers refresh at
+    // 174 LWA calls/s on average, more than 8 slots of 100 ms give in 50 s of every minute. Shards
+    // of 14 at 500,000 need ~26 write-quota calls/s (PutSecretValue and the stage move), past the
+    // default cap of 20: the row at 40/s shows what it takes.
+    layouts: [
+      perSeller('500k, one secret per seller @ 50/s', 500_000, 24, 50),
+      perSeller('100k, one secret per seller @ 50/s', 100_000, 24, 50),
+      sharded(500_000, 24, 14, 20, 32, ' @ 20/s'),
+      sharded(500_000, 24, 14, 40, 32, ' @ 40/s'),
+      sharded(500_000, 24, 50, 20, 32, ' @ 20/s'),
+      sharded(100_000, 24, 14, 20, 8, ' @ 20/s'),
+      sharded(100_000, 24, 50, 20, 8, ' @ 20/s'),
+    ],
   },
   // Fleets and caps scaled by 1/10 keep each scenario's load relative to its cap, over 6 hours.
   quick: {
+    name: 'quick',
     throughputSellers: 200,
     tokenCalls: 1_000_000,
     tokenReads: 10_000,
@@ -77,6 +133,17 @@ const MODES: Record<'quick' | 'full', Mode> = {
       fleet('10k @ 2/s (100k @ 20/s ÷ 10)', 10_000, 6, 2),
       fleet('15k @ 5/s (150k @ 50/s ÷ 10)', 15_000, 6, 5),
       fleet('10k @ 5/s (100k @ 50/s ÷ 10)', 10_000, 6, 5),
+    ],
+    // Fleets, write caps and LWA slots scaled down, over 2 hours; shard sizes kept (the 64 KB
+    // ceiling sets them).
+    layouts: [
+      perSeller('50k, one secret per seller @ 5/s (500k ÷ 10)', 50_000, 2, 5),
+      perSeller('10k, one secret per seller @ 5/s (100k ÷ 10)', 10_000, 2, 5),
+      sharded(50_000, 2, 14, 2, 8, ' @ 2/s (500k ÷ 10)'),
+      sharded(50_000, 2, 14, 4, 8, ' @ 4/s (500k ÷ 10)'),
+      sharded(50_000, 2, 50, 2, 8, ' @ 2/s (500k ÷ 10)'),
+      sharded(10_000, 2, 14, 2, 2, ' @ 2/s (100k ÷ 10)'),
+      sharded(10_000, 2, 50, 2, 2, ' @ 2/s (100k ÷ 10)'),
     ],
   },
 };
@@ -92,6 +159,20 @@ function resultsFile(argv: readonly string[]): string {
   return path.resolve(file);
 }
 
+const LAYOUT_STEP = '7. sharded layout study';
+
+/**
+ * `--only layouts` runs the layout study alone (it is the slow part worth running apart);
+ * `--only sharded` runs only its sharded rows and keeps the rows of today's layout from the file.
+ */
+function only(argv: readonly string[]): 'layouts' | 'sharded' | undefined {
+  const index = argv.indexOf('--only');
+  if (index === -1) return undefined;
+  const selection = argv[index + 1];
+  if (selection === 'layouts' || selection === 'sharded') return selection;
+  throw new Error('--only takes "layouts" (issue 15\'s layout study) or "sharded" (its sharded rows)');
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const output = resultsFile(process.argv);
@@ -105,6 +186,50 @@ async function main(): Promise<void> {
     stepSeconds[name] = Math.round((performance.now() - stepStarted) / 100) / 10;
     return result;
   };
+  const parallel = Math.max(1, Math.min(2, os.cpus().length));
+  const layoutStudy = (fleetResults: readonly FleetResult[], kept: readonly LayoutFigures[] = []) =>
+    step(LAYOUT_STEP, async () => {
+      // A row of today's layout that the fleet step already simulated is not simulated twice.
+      const reused = mode.layouts.map((study) => {
+        if (study.layout !== 'per-seller') return undefined;
+        const row = kept.find((figures) => figures.name === study.scenario.name);
+        if (row) return row;
+        const k = mode.fleet.findIndex((scenario) => sameFleet(scenario, study.scenario));
+        const result = fleetResults[k];
+        return result?.maxVersionsPerSecret === undefined
+          ? undefined
+          : perSellerFigures(study.scenario, result);
+      });
+      const simulated = await runLayoutScenarios(
+        mode.layouts.filter((_, i) => !reused[i]),
+        parallel,
+        progress,
+      );
+      let next = 0;
+      return mode.layouts.map((_, i) => priceLayout(reused[i] ?? (simulated[next++] as LayoutFigures)));
+    });
+
+  const selection = only(process.argv);
+  if (selection) {
+    const existing = JSON.parse(fs.readFileSync(output, 'utf8')) as BenchResults;
+    if (existing.mode !== mode.name) {
+      throw new Error(
+        `${path.relative(process.cwd(), output)} holds a ${existing.mode}-mode run; merge a ${mode.name}-mode study into it with${existing.mode === 'quick' ? '' : 'out'} --quick, or pick another file with --out`,
+      );
+    }
+    const kept = selection === 'sharded' ? keptPerSellerRows(existing, mode) : [];
+    const layouts = await layoutStudy([], kept);
+    const merged: BenchResults = {
+      ...existing,
+      stepSeconds: { ...existing.stepSeconds, ...stepSeconds },
+      layouts,
+      layoutsDate: new Date().toISOString(),
+    };
+    fs.writeFileSync(output, `${JSON.stringify(merged, null, 2)}\n`);
+    process.stdout.write(`${renderLayoutStudy(merged).join('\n')}\n`);
+    progress(`[${elapsed(started)}] merged the layout study into ${path.relative(process.cwd(), output)}`);
+    return;
+  }
 
   let moto: MotoServer | undefined;
   const stopMoto = async () => {
@@ -151,9 +276,8 @@ async function main(): Promise<void> {
   const coldStart = await step('4. cold start', () =>
     measureColdStart({ runs: mode.coldStartRuns, progress }),
   );
-  const fleetResults = await step('5. fleet simulation', () =>
-    runScenarios(mode.fleet, Math.max(1, Math.min(2, os.cpus().length)), progress),
-  );
+  const fleetResults = await step('5. fleet simulation', () => runScenarios(mode.fleet, parallel, progress));
+  const layouts = await layoutStudy(fleetResults);
 
   const results: BenchResults = {
     mode: quick ? 'quick' : 'full',
@@ -172,6 +296,7 @@ async function main(): Promise<void> {
     coldStart,
     fleet: fleetResults,
     cost: cost(throughput),
+    layouts,
   };
   stepSeconds.total = Math.round((performance.now() - started) / 100) / 10;
   fs.mkdirSync(path.dirname(output), { recursive: true });
@@ -216,6 +341,31 @@ function cost(throughput: BenchResults['throughput']): BenchResults['cost'] {
     assumptions,
     perThousandSellers: monthlyCost(assumptions, PRICES),
   };
+}
+
+/** The rows of today's layout a `--only sharded` run keeps; every one the mode lists must be there. */
+function keptPerSellerRows(existing: BenchResults, mode: Mode): LayoutFigures[] {
+  const rows = (existing.layouts ?? []).filter((row) => row.layout === 'per-seller');
+  for (const study of mode.layouts) {
+    if (study.layout === 'per-seller' && !rows.some((row) => row.name === study.scenario.name)) {
+      throw new Error(
+        `the results file has no row "${study.scenario.name}" to keep; run the whole study with --only layouts`,
+      );
+    }
+  }
+  return rows;
+}
+
+/** The same simulation, whatever it is called. */
+function sameFleet(a: FleetScenario, b: FleetScenario): boolean {
+  return (
+    a.sellers === b.sellers &&
+    a.hours === b.hours &&
+    a.writeCapPerSecond === b.writeCapPerSecond &&
+    a.latencies.awsMs === b.latencies.awsMs &&
+    a.latencies.lwaMs === b.latencies.lwaMs &&
+    (a.seed ?? 7) === (b.seed ?? 7)
+  );
 }
 
 function progress(line: string): void {

@@ -233,6 +233,7 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
 }
 
 export interface WriteObservation {
+  readonly secretName: string;
   /** Simulated epoch ms the write reached Secrets Manager. */
   readonly atMs: number;
   /** How long before the replaced token's expiry the new one was stored; negative if after. */
@@ -266,7 +267,11 @@ export class MemoryTokenSecrets implements PublicOf<TokenStore> {
   async write(input: WriteTokenSecretInput): Promise<{ attempts: number }> {
     const atMs = this.clock();
     const previous = this.secrets.get(input.secretName);
-    this.onWrite({ atMs, leadMs: previous ? previous.expiresAtMs - atMs : Number.POSITIVE_INFINITY });
+    this.onWrite({
+      secretName: input.secretName,
+      atMs,
+      leadMs: previous ? previous.expiresAtMs - atMs : Number.POSITIVE_INFINITY,
+    });
     await this.sleep(this.latencies.awsMs);
     this.put(input.secretName, input.value);
     return { attempts: 1 };
@@ -286,12 +291,15 @@ export class MemoryLwa implements Pick<LwaClient, 'refreshAccessToken'> {
     private readonly sleep: Sleep,
     private readonly latencies: Latencies,
     private readonly expiresInSeconds = 3600,
+    /** Told of every call as it starts, e.g. to find the peak call rate. */
+    private readonly onCall: () => void = () => {},
   ) {}
 
   async refreshAccessToken(
     _baseUrl: string,
     input: { clientId: string; clientSecret?: string; refreshToken: string },
   ): Promise<LwaTokenResponse> {
+    this.onCall();
     await this.sleep(this.latencies.lwaMs);
     return {
       accessToken: `Atza|sim-${++this.issued}`,

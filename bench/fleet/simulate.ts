@@ -22,6 +22,7 @@ import {
   peakInWindow,
   refreshesPerDay,
 } from '../arithmetic';
+import { maxWritesPerSecretInWindow, SlidingWindowPeak } from '../sharded-arithmetic';
 import {
   type Latencies,
   MemoryLwa,
@@ -71,6 +72,12 @@ export interface FleetResult {
   readonly warnings: number;
   readonly wallSeconds: number;
   readonly microsecondsPerRefresh: number;
+  /** LWA calls in the busiest 1-second window, and on average over the simulation (issue 15). */
+  readonly lwaCallsPerSecond?: { peak: number; mean: number };
+  /** Most versions any one token secret got in any 24 hours (issue 15). */
+  readonly maxVersionsPerSecret?: number;
+  /** Simulated run time over the whole simulation: what Lambda bills (issue 15). */
+  readonly simulatedRunSeconds?: number;
 }
 
 const TICK_SECONDS = 60;
@@ -95,12 +102,16 @@ export async function simulateFleet(
   const expiresIn = 3600;
 
   const writeTimes = new GrowableArray();
+  const writeSecrets = new GrowableArray();
+  const secretIndex = new Map<string, number>();
+  const lwaPeak = new SlidingWindowPeak(1000);
   const leads = new GrowableArray();
   let expiredBeforeRefresh = 0;
   let insideReaderMargin = 0;
   const table = new MemorySellerTable(Math.floor(T0 / 1000) - 2 * expiresIn, time.sleep, scenario.latencies);
   const secrets = new MemoryTokenSecrets(time.clock, time.sleep, scenario.latencies, (write) => {
     writeTimes.push(write.atMs);
+    writeSecrets.push(secretIndex.get(write.secretName) ?? -1);
     if (Number.isFinite(write.leadMs)) {
       leads.push(write.leadMs / 60_000);
       if (write.leadMs <= 0) expiredBeforeRefresh++;
@@ -117,8 +128,9 @@ export async function simulateFleet(
   });
   for (let i = 0; i < scenario.sellers; i++) {
     const region = REGIONS[i % REGIONS.length] ?? 'NA';
-    const sellerId = `A${i.toString(36).toUpperCase().padStart(9, '0')}SIM`;
+    const sellerId = simulatedSellerId(i);
     const secretName = sellerSecretName('lwa-tokens', region, sellerId);
+    secretIndex.set(secretName, i);
     const issuedAtMs = T0 - Math.floor(random() * interval * 1000);
     const schedule = computeRefreshSchedule({
       issuedAtMs,
@@ -160,7 +172,9 @@ export async function simulateFleet(
   const deps: RefreshDeps = {
     repository: asReal<RefreshRepository>(table),
     tokens: asReal<TokenStore>(secrets),
-    lwa: asReal<LwaClient>(new MemoryLwa(time.sleep, scenario.latencies, expiresIn)),
+    lwa: asReal<LwaClient>(
+      new MemoryLwa(time.sleep, scenario.latencies, expiresIn, () => lwaPeak.add(time.clock())),
+    ),
     events: noLifecycleEvents,
     appCredentials: asReal<AppCredentialsProvider>(
       new StaticAppCredentials({
@@ -184,6 +198,7 @@ export async function simulateFleet(
   const ticks = Math.round((scenario.hours * 3600) / TICK_SECONDS);
   let runsHitBudget = 0;
   let maxRunMs = 0;
+  let simulatedRunMs = 0;
   let maxDue = 0;
   let lastProgress = performance.now();
   for (let tick = 0; tick < ticks; tick++) {
@@ -194,6 +209,7 @@ export async function simulateFleet(
       runRefresh(deps, { deadlineMs: startedAt + config.runBudgetSeconds * 1000 }),
     );
     maxRunMs = Math.max(maxRunMs, time.clock() - startedAt);
+    simulatedRunMs += time.clock() - startedAt;
     maxDue = Math.max(maxDue, summary.due);
     if (summary.budgetExhausted) runsHitBudget++;
     if (performance.now() - lastProgress > 10_000) {
@@ -240,7 +256,19 @@ export async function simulateFleet(
     warnings,
     wallSeconds,
     microsecondsPerRefresh: writeTimes.length > 0 ? (wallSeconds * 1e6) / writeTimes.length : 0,
+    lwaCallsPerSecond: { peak: lwaPeak.peak, mean: lwaPeak.count / (ticks * TICK_SECONDS) },
+    maxVersionsPerSecret: maxWritesPerSecretInWindow(
+      writeSecrets.view(),
+      writeTimes.view(),
+      scenario.sellers,
+    ),
+    simulatedRunSeconds: simulatedRunMs / 1000,
   };
+}
+
+/** The id of the i-th simulated seller: valid by SELLER_ID_PATTERN, 13 characters. */
+export function simulatedSellerId(i: number): string {
+  return `A${i.toString(36).toUpperCase().padStart(9, '0')}SIM`;
 }
 
 /** The expected steady-state refresh rate, for the report. */
@@ -267,7 +295,7 @@ function asReal<T>(fake: Partial<PublicOf<T>>): T {
 }
 
 /** A Float64Array that grows, for millions of samples without boxing each one. */
-class GrowableArray {
+export class GrowableArray {
   private data = new Float64Array(1 << 16);
   length = 0;
 
