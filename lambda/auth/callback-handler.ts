@@ -1,10 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
 import { systemClock } from '../shared/clock';
+import { EventBridgePublisher, noLifecycleEvents } from '../shared/lifecycle-events';
 import { createLogger } from '../shared/logger';
 import { LwaClient } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
@@ -25,12 +29,23 @@ const logger = createLogger();
 const secretsManager = createSecretsManagerClient();
 const documentClient = createDocumentClient();
 const retry = { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random };
+const metrics = new Metrics({ namespace: 'LwaTokenService', serviceName: 'callback' });
+let eventsDropped = 0;
 const deps = {
   states: new StateStore(documentClient, config.stateTableName, systemClock),
   appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, systemClock),
   lwa: new LwaClient({ timeoutMs: 10_000 }),
   tokens: new TokenStore(secretsManager, retry),
   sellers: new SellerRepository(documentClient, config.sellerTableName),
+  events: config.eventBusName
+    ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, {
+        retry,
+        log: logger,
+        onDropped: () => {
+          eventsDropped++;
+        },
+      })
+    : noLifecycleEvents,
   clock: systemClock,
   random: Math.random,
   retry,
@@ -39,6 +54,7 @@ const deps = {
 
 /** `GET /callback`: where Seller Central sends the seller after consent (or after a denial). */
 export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  eventsDropped = 0;
   try {
     const params = readQueryParams(event, {
       state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
@@ -76,6 +92,9 @@ export async function handleCallback(event: APIGatewayProxyEvent): Promise<APIGa
     );
   } catch (error) {
     return errorToResponse(error, logger, 'callback');
+  } finally {
+    // Always added, so every invocation has a metric to publish (Powertools warns on none).
+    metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   }
 }
 
@@ -95,4 +114,4 @@ async function handleDenial(state: string, error: string): Promise<APIGatewayPro
   return htmlPage(403, 'Authorization was not granted', message);
 }
 
-export const handler = middy(handleCallback).use(injectLambdaContext(logger));
+export const handler = middy(handleCallback).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -5,7 +5,8 @@ import {
 } from '../shared/app-credentials';
 import { storeAuthorizedTokens } from '../shared/authorized-tokens';
 import type { BackoffOptions } from '../shared/backoff';
-import type { Clock } from '../shared/clock';
+import { type Clock, toEpochSeconds } from '../shared/clock';
+import { LifecycleEvent, type LifecycleEventPublisher } from '../shared/lifecycle-events';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { sellerSecretName } from '../shared/secret-names';
@@ -75,6 +76,8 @@ export interface CompleteAuthorizationDeps extends StartAuthorizationDeps {
   readonly lwa: LwaClient;
   readonly tokens: TokenStore;
   readonly sellers: SellerRepository;
+  /** `Seller authorized` / `Seller reauthorized`; best effort, never fails the callback. */
+  readonly events: LifecycleEventPublisher;
   readonly clock: Clock;
   readonly random: () => number;
   readonly retry: BackoffOptions;
@@ -123,7 +126,7 @@ export async function completeAuthorization(
   const tokens = await exchangeCode(deps, credentials, region, input);
 
   const secretName = sellerSecretName(deps.config.tokenSecretPrefix, region, input.sellerId);
-  const status = await storeAuthorizedTokens(deps, {
+  const stored = await storeAuthorizedTokens(deps, {
     itemKey: input.sellerId,
     kind: TokenKind.Seller,
     region,
@@ -133,7 +136,28 @@ export async function completeAuthorization(
     tokens,
     issuedAtMs,
   });
-  return { sellerId: input.sellerId, region, status, secretName };
+  // Seller Central's "Renew" button and a revoke-and-reconnect both land here: the item as it was
+  // before the write (read atomically by it) tells a first authorization from a later one.
+  const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
+  await deps.events.publish(
+    stored.previousAuthorizedAt === undefined
+      ? LifecycleEvent.SellerAuthorized
+      : LifecycleEvent.SellerReauthorized,
+    {
+      sellerId: input.sellerId,
+      region,
+      kind: TokenKind.Seller,
+      status: stored.status,
+      authorizedAt: isoSeconds(toEpochSeconds(issuedAtMs)),
+      ...(stored.authorizationExpiresAt !== undefined
+        ? { authorizationExpiresAt: isoSeconds(stored.authorizationExpiresAt) }
+        : {}),
+      ...(stored.previousAuthorizedAt !== undefined
+        ? { previousAuthorizedAt: isoSeconds(stored.previousAuthorizedAt) }
+        : {}),
+    },
+  );
+  return { sellerId: input.sellerId, region, status: stored.status, secretName };
 }
 
 /**

@@ -20,7 +20,7 @@ export async function storeDeviceAccount(
   input: { accountId: string; region: Region; scope: string; tokens: LwaTokenResponse; issuedAtMs: number },
 ): Promise<{ secretName: string; status: SellerStatus }> {
   const secretName = deviceSecretName(deps.config.tokenSecretPrefix, input.region, input.accountId);
-  const status = await storeAuthorizedTokens(deps, {
+  const { status } = await storeAuthorizedTokens(deps, {
     itemKey: deviceItemKey(input.accountId),
     kind: TokenKind.Device,
     region: input.region,

@@ -59,6 +59,9 @@ function publish(summary: RefreshRunSummary): void {
   metrics.addMetric('LeaseLost', MetricUnit.Count, summary.leaseLost);
   metrics.addMetric('AppCredentialFaults', MetricUnit.Count, summary.appFault ? 1 : 0);
   metrics.addMetric('RunBudgetExhausted', MetricUnit.Count, summary.budgetExhausted ? 1 : 0);
+  // A gauge, not a count of events: alarm on its Maximum.
+  metrics.addMetric('TokensExpired', MetricUnit.Count, summary.tokensExpired);
+  metrics.addMetric('AuthorizationExpiryNotices', MetricUnit.Count, summary.expiryNotices);
 }
 
 export const handler = middy(handleRefresh).use(injectLambdaContext(logger)).use(logMetrics(metrics));

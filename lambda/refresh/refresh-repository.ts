@@ -13,6 +13,9 @@ export interface DueItem {
   readonly sellerId: string;
   readonly region: Region;
   readonly nextRefreshAt: number;
+  /** As the index page showed them (the index projects every attribute); for the run's gauges. */
+  readonly status?: string;
+  readonly accessTokenExpiresAt?: number;
 }
 
 /** The lease-aware writes of the refresher. Every write after the lease is conditional on holding it. */
@@ -43,7 +46,15 @@ export class RefreshRepository {
       );
       for (const item of page.Items ?? []) {
         if (typeof item.sellerId === 'string' && typeof item.nextRefreshAt === 'number') {
-          yield { sellerId: item.sellerId, region, nextRefreshAt: item.nextRefreshAt };
+          yield {
+            sellerId: item.sellerId,
+            region,
+            nextRefreshAt: item.nextRefreshAt,
+            ...(typeof item.status === 'string' ? { status: item.status } : {}),
+            ...(typeof item.accessTokenExpiresAt === 'number'
+              ? { accessTokenExpiresAt: item.accessTokenExpiresAt }
+              : {}),
+          };
         }
       }
       exclusiveStartKey = page.LastEvaluatedKey;
@@ -101,7 +112,7 @@ export class RefreshRepository {
         failureCount: 0,
         ...(update.refreshed ? { lastRefreshedAt: update.nowSeconds } : {}),
       },
-      remove: ['lastError'],
+      remove: ['lastError', 'refreshFailingSince'],
     });
   }
 
@@ -117,7 +128,14 @@ export class RefreshRepository {
   recordDegraded(
     key: DueItem,
     owner: string,
-    update: { nowSeconds: number; nextRefreshAt: number; errorCode: string; failureCount: number },
+    update: {
+      nowSeconds: number;
+      nextRefreshAt: number;
+      errorCode: string;
+      failureCount: number;
+      /** Marks `Token refresh failing` as sent, in the same write as the failure. */
+      refreshFailingSince?: number;
+    },
   ): Promise<boolean> {
     return this.conditionalUpdate(key, owner, {
       set: {
@@ -126,6 +144,9 @@ export class RefreshRepository {
         failureCount: update.failureCount,
         nextRefreshAt: update.nextRefreshAt,
         updatedAt: update.nowSeconds,
+        ...(update.refreshFailingSince !== undefined
+          ? { refreshFailingSince: update.refreshFailingSince }
+          : {}),
       },
       remove: [],
     });
@@ -159,6 +180,57 @@ export class RefreshRepository {
             updatedAt: input.nowSeconds,
           },
           ConditionExpression: 'attribute_not_exists(sellerId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Backfills a seller's `authorizationExpiresAt` and/or records the expiry notice about to be
+   * sent. Conditioned on the authorization the caller read (a re-authorization in between renews
+   * the expiry and clears the notices, so the stale write fails) and on no equal or more urgent
+   * notice recorded yet: of two racing writers only one wins, so a notice is never sent twice.
+   * Returns false when the condition failed.
+   */
+  async recordAuthorizationNotice(
+    key: Pick<DueItem, 'sellerId' | 'region'>,
+    change: {
+      authorizationExpiresAt: number;
+      /** The item had no `authorizationExpiresAt`; it is derived from this `authorizedAt`. */
+      backfillFromAuthorizedAt?: number;
+      noticeDays?: number;
+      nowSeconds: number;
+    },
+  ): Promise<boolean> {
+    const sets = ['authorizationExpiresAt = :expiresAt', 'updatedAt = :now'];
+    const conditions: string[] = [];
+    const values: Record<string, unknown> = {
+      ':expiresAt': change.authorizationExpiresAt,
+      ':now': change.nowSeconds,
+    };
+    if (change.backfillFromAuthorizedAt !== undefined) {
+      conditions.push('attribute_not_exists(authorizationExpiresAt)', 'authorizedAt = :authorizedAt');
+      values[':authorizedAt'] = change.backfillFromAuthorizedAt;
+    } else {
+      conditions.push('authorizationExpiresAt = :expiresAt');
+    }
+    if (change.noticeDays !== undefined) {
+      sets.push('expiryNoticeDays = :days');
+      conditions.push('(attribute_not_exists(expiryNoticeDays) OR expiryNoticeDays > :days)');
+      values[':days'] = change.noticeDays;
+    }
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { sellerId: key.sellerId, region: key.region },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
         }),
       );
       return true;

@@ -4,7 +4,7 @@ import { toEpochSeconds } from './clock';
 import type { LwaTokenResponse } from './lwa-client';
 import type { Region } from './regions';
 import { computeRefreshSchedule } from './scheduling';
-import type { SellerRepository } from './seller-repository';
+import type { RecordedAuthorization, SellerRepository } from './seller-repository';
 import { SellerStatus, type TokenKind } from './seller-table';
 import type { TokenSecretValue } from './token-secret';
 import type { TokenStore } from './token-store';
@@ -35,6 +35,10 @@ export interface AuthorizedTokens {
   readonly issuedAtMs: number;
 }
 
+export interface StoredAuthorization extends RecordedAuthorization {
+  readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
+}
+
 /**
  * Stores tokens from a fresh authorization (a seller's code exchange or a device approval): the
  * secret first, then the table item, so the index never points at tokens that were not stored.
@@ -43,7 +47,7 @@ export interface AuthorizedTokens {
 export async function storeAuthorizedTokens(
   deps: StoreAuthorizedTokensDeps,
   input: AuthorizedTokens,
-): Promise<typeof SellerStatus.Active | typeof SellerStatus.AccessOnly> {
+): Promise<StoredAuthorization> {
   const schedule = computeRefreshSchedule({
     issuedAtMs: input.issuedAtMs,
     expiresInSeconds: input.tokens.expiresIn,
@@ -67,7 +71,7 @@ export async function storeAuthorizedTokens(
     },
   });
   const status = input.tokens.refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
-  await retryWithBackoff(
+  const recorded = await retryWithBackoff(
     () =>
       deps.sellers.recordAuthorization({
         sellerId: input.itemKey,
@@ -82,5 +86,5 @@ export async function storeAuthorizedTokens(
     isRetryableAwsError,
     deps.retry,
   );
-  return status;
+  return { status, ...recorded };
 }

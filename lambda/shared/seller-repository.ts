@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from './regions';
-import type { SellerStatus, TokenKind } from './seller-table';
+import { AUTHORIZATION_LIFETIME_SECONDS, type SellerStatus, TokenKind } from './seller-table';
 
 export interface AuthorizationRecord {
   readonly sellerId: string;
@@ -14,6 +14,14 @@ export interface AuthorizationRecord {
   readonly nowSeconds: number;
 }
 
+/** What the authorization write found and set. */
+export interface RecordedAuthorization {
+  /** `authorizedAt` of the item as it was before: absent on a first authorization. */
+  readonly previousAuthorizedAt?: number;
+  /** Set for sellers only: `authorizedAt` + 365 days. */
+  readonly authorizationExpiresAt?: number;
+}
+
 /** Writes to the sellers table. Every write is a single UpdateItem so no reader sees half an item. */
 export class SellerRepository {
   constructor(
@@ -21,8 +29,11 @@ export class SellerRepository {
     readonly tableName: string,
   ) {}
 
-  /** Upserts the item after a successful authorization; a re-authorized seller returns to service. */
-  async recordAuthorization(record: AuthorizationRecord): Promise<void> {
+  /**
+   * Upserts the item after a successful authorization; a re-authorized seller returns to service
+   * with a new 365-day authorization (and its expiry notices and refresh-failing mark reset).
+   */
+  async recordAuthorization(record: AuthorizationRecord): Promise<RecordedAuthorization> {
     const set = [
       '#kind = :kind',
       '#status = :status',
@@ -33,7 +44,7 @@ export class SellerRepository {
       'updatedAt = :now',
       'failureCount = :zero',
     ];
-    const remove = ['lastError'];
+    const remove = ['lastError', 'refreshFailingSince', 'expiryNoticeDays'];
     const values: Record<string, unknown> = {
       ':kind': record.kind,
       ':status': record.status,
@@ -42,20 +53,34 @@ export class SellerRepository {
       ':now': record.nowSeconds,
       ':zero': 0,
     };
+    // Grantless and device tokens carry no seller consent, so they have no yearly expiry.
+    const authorizationExpiresAt =
+      record.kind === TokenKind.Seller ? record.nowSeconds + AUTHORIZATION_LIFETIME_SECONDS : undefined;
+    if (authorizationExpiresAt !== undefined) {
+      set.push('authorizationExpiresAt = :authorizationExpiresAt');
+      values[':authorizationExpiresAt'] = authorizationExpiresAt;
+    }
     if (record.nextRefreshAt === undefined) {
       remove.push('nextRefreshAt');
     } else {
       set.push('nextRefreshAt = :next');
       values[':next'] = record.nextRefreshAt;
     }
-    await this.documentClient.send(
+    const output = await this.documentClient.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { sellerId: record.sellerId, region: record.region },
         UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ExpressionAttributeNames: { '#kind': 'kind', '#status': 'status' },
         ExpressionAttributeValues: values,
+        // The old authorizedAt tells a first authorization from a re-authorization, atomically.
+        ReturnValues: 'UPDATED_OLD',
       }),
     );
+    const previous = output?.Attributes?.authorizedAt;
+    return {
+      ...(typeof previous === 'number' ? { previousAuthorizedAt: previous } : {}),
+      ...(authorizationExpiresAt !== undefined ? { authorizationExpiresAt } : {}),
+    };
   }
 }
