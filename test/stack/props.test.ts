@@ -323,7 +323,9 @@ describe('optional settings', () => {
     const stack = new Stack(appWithoutBundling(), 'TestStack');
     const service = new LwaTokenService(stack, 'Service', { refreshDeadLetterAlarm: false });
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.map((alarm) => alarm.Properties.MetricName)).toEqual(['RunBudgetExhausted']);
+    expect(alarms.map((alarm) => alarm.Properties.MetricName).sort()).toEqual(
+      ['5XXError', 'Invocations', 'RunBudgetExhausted', 'TokensExpired', 'UnpersistedRotations'].sort(),
+    );
     expect(service.refreshDeadLetterMetric.metricName).toBe('ApproximateNumberOfMessagesVisible');
   });
 
@@ -333,7 +335,8 @@ describe('optional settings', () => {
       refreshBehindAlarm: false,
       refreshDeadLetterAlarm: false,
     });
-    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((alarm) => alarm.Properties.MetricName)).not.toContain('RunBudgetExhausted');
     expect(service.refresher.refreshBehindMetric.metricName).toBe('RunBudgetExhausted');
   });
 });
