@@ -249,9 +249,15 @@ export class TokenRefresher extends Construct {
     store.grantReadAppSecret(handler.role);
     store.grantWriteTokens(handler.role);
     // PutItem only indexes configured grantless scopes (conditional on the item not existing).
+    // Scan is the sellers-by-status census: one page per run, never on the refresh path.
     store.grantSellerTable(
       handler.role,
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...(hasGrantless ? ['dynamodb:PutItem'] : [])],
+      [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Scan',
+        ...(hasGrantless ? ['dynamodb:PutItem'] : []),
+      ],
       ['dynamodb:Query'],
     );
     eventBus.grantPutEventsTo(handler.role);

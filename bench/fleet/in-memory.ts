@@ -220,6 +220,12 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
     return true;
   }
 
+  /** The whole simulated table in one census page. */
+  async statusPage(): Promise<{ items: Array<Pick<SellerItem, 'status' | 'region'>> }> {
+    await this.sleep(this.latencies.awsMs);
+    return { items: [...this.items.values()].map(({ status, region }) => ({ status, region })) };
+  }
+
   releaseLease(due: DueItem, owner: string): Promise<boolean> {
     return this.conditionalUpdate(due, owner, () => {});
   }

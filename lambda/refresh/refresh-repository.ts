@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Region } from '../shared/regions';
 import {
   BY_REGION_INDEX,
@@ -238,6 +244,32 @@ export class RefreshRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * One page of the sellers-by-status census: status, kind and region of up to `limit` items.
+   * Only the census reads it, a page per run (see StatusCensus); never a hot path.
+   */
+  async statusPage(
+    startKey: Record<string, unknown> | undefined,
+    limit: number,
+  ): Promise<{
+    items: Array<Pick<SellerItem, 'status' | 'kind' | 'region'>>;
+    nextKey?: Record<string, unknown>;
+  }> {
+    const page = await this.documentClient.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        ProjectionExpression: '#status, #kind, #region',
+        ExpressionAttributeNames: { '#status': 'status', '#kind': 'kind', '#region': 'region' },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      items: (page.Items ?? []) as Array<Pick<SellerItem, 'status' | 'kind' | 'region'>>,
+      ...(page.LastEvaluatedKey ? { nextKey: page.LastEvaluatedKey } : {}),
+    };
   }
 
   /** Gives the lease back untouched, e.g. when the run stops for an app-level fault. */
