@@ -152,9 +152,9 @@ export async function runRefresh(
       }
       const next = await queue.next();
       if (next.done) return;
-      summary.due++;
       countExpired(summary, next.value, startSeconds);
       if (stop) return;
+      summary.due++;
       try {
         const outcome = await refreshOne(deps, next.value, owner, summary);
         count(summary, outcome);

@@ -1,4 +1,6 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from '../../../lambda/shared/regions';
+import { captureLifecycleEvents, type EventCapture } from '../../support/event-capture';
 import { captureLogs, type LogCapture } from '../../support/log-capture';
 import { type RefreshHarness, sellerIds, startRefreshHarness } from '../../support/refresh-harness';
 
@@ -9,14 +11,17 @@ const DAY_MS = 24 * 3600_000;
 describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => {
   let harness: RefreshHarness;
   let logs: LogCapture;
+  let bus: EventCapture;
 
   beforeAll(async () => {
     logs = captureLogs();
+    bus = await captureLifecycleEvents();
     // EU's LWA issues 15-minute tokens, NA's and FE's one-hour tokens: the schedule must follow
     // the expires_in each one returns.
     harness = await startRefreshHarness({
       defaultEmulator: { expiresIn: 3600, rotation: 'every-refresh' },
       emulators: { EU: { expiresIn: 900, rotation: 'every-refresh' } },
+      env: { EVENT_BUS_NAME: bus.eventBusName },
     });
   });
 
@@ -38,11 +43,24 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     const start = harness.clock.now();
     const expiredReads: string[] = [];
     let ticks = 0;
+    // Five sellers whose yearly authorization runs out within the day, 4, 8, … 20 hours from now
+    const backDated = sellers.slice(0, 5);
+    for (const [i, seller] of backDated.entries()) {
+      await harness.deployment.documentClient.send(
+        new UpdateCommand({
+          TableName: harness.deployment.sellerTableName,
+          Key: seller,
+          UpdateExpression: 'SET authorizationExpiresAt = :at',
+          ExpressionAttributeValues: { ':at': Math.floor(start / 1000) + (i + 1) * 4 * 3600 },
+        }),
+      );
+    }
+    const tokensExpiredByRun: number[] = [];
 
     // Act: a refresh run every two minutes, and after each run every seller's token is read
     while (harness.clock.now() < start + DAY_MS) {
       harness.clock.advanceTo(start + ++ticks * TICK_MS);
-      await harness.run();
+      tokensExpiredByRun.push((await harness.run()).tokensExpired);
       const now = harness.clock.now();
       for (const secret of await harness.readAllSecrets()) {
         const valid = harness.lwa[secret.region].isAccessTokenValid(secret.accessToken);
@@ -73,6 +91,13 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
       expect(secret.refreshToken).toBe(harness.lwa[seller.region].currentRefreshToken(seller.sellerId));
     }
     expect(logs.leaksOf(harness.issuedSecrets())).toEqual([]);
+    // The TokensExpired gauge stayed 0 in every run.
+    expect(tokensExpiredByRun).toHaveLength(ticks);
+    expect(tokensExpiredByRun.filter((count) => count !== 0)).toEqual([]);
+    // Exactly one expiring event (the 1-day one) per back-dated seller, and none for the others.
+    const expiring = (await bus.drain()).filter((e) => e['detail-type'] === 'Seller authorization expiring');
+    expect(expiring.map((e) => e.detail.sellerId).sort()).toEqual(backDated.map((s) => s.sellerId).sort());
+    expect(expiring.every((e) => e.detail.daysBefore === 1)).toBe(true);
     // ~4,300 refreshes and ~2,200 batch reads against moto take a few minutes.
   }, 900_000);
 });
