@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -172,6 +172,9 @@ export class SellerAuthorizationApi extends Construct {
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
+      // API Gateway's metrics are keyed by ApiName: a name unique to this construct path keeps two
+      // deployments in one account from sharing the callback alarm (API names need not be unique).
+      restApiName: Names.uniqueResourceName(this, { maxLength: 128 }),
       description: 'Login with Amazon website authorization workflow for Selling Partner API sellers',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: false,

@@ -123,6 +123,23 @@ describe('alarms', () => {
     });
   });
 
+  test('the callback alarm never mixes two deployments: ApiName is unique per stack and matches the API', () => {
+    const app = appWithoutBundling();
+    const stacks = ['Staging', 'Production'].map((id) => {
+      const stack = new Stack(app, id);
+      new LwaTokenService(stack, 'Service');
+      return stack;
+    });
+    const names = stacks.map((stack) => {
+      const t = Template.fromStack(stack);
+      const api = Object.values(t.findResources('AWS::ApiGateway::RestApi'))[0] as Resource;
+      const dimensions = alarmOn(t, '5XXError').Dimensions as Array<{ Name: string; Value: unknown }>;
+      expect(dimensions.find((d) => d.Name === 'ApiName')?.Value).toBe(api.Properties.Name);
+      return api.Properties.Name;
+    });
+    expect(names[0]).not.toBe(names[1]);
+  });
+
   test('without alarmTopic the alarms notify nobody', () => {
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm as Resource).Properties.AlarmActions).toBeUndefined();
