@@ -5,12 +5,13 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { OperationsDashboard } from './operations-dashboard';
 import { SellerAuthorizationApi, type SellerAuthorizationApiOptions } from './seller-authorization-api';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresher';
 import { TokenStore, type TokenStoreProps } from './token-store';
+import { LwaTokenServicePropsError } from './validation';
 
 /** Props of {@link LwaTokenService}: the union of its parts' options. */
 export interface LwaTokenServiceProps
@@ -24,6 +25,12 @@ export interface LwaTokenServiceProps
    * @default - the alarms notify nobody
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * ARN of an existing SNS topic for the alarms, for apps that configure the service from context
+   * (`-c alarmTopicArn=…`). Give either this or `alarmTopic`, not both.
+   * @default - `alarmTopic`
+   */
+  readonly alarmTopicArn?: string;
   /**
    * Create the operator's CloudWatch dashboard.
    * @default true
@@ -76,7 +83,17 @@ export class LwaTokenService extends Construct {
       tokenStore: this.tokenStore,
       authorizeUrl: this.authorizationApi.authorizeUrl,
     });
-    this.alarmTopic = props.alarmTopic;
+    if (props.alarmTopic && props.alarmTopicArn !== undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'Pass either alarmTopic or alarmTopicArn, not both: they name the one topic every alarm notifies.',
+      );
+    }
+    this.alarmTopic =
+      props.alarmTopic ??
+      (props.alarmTopicArn !== undefined
+        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+        : undefined);
     for (const alarm of [
       this.refresher.tokensExpiredAlarm,
       this.refresher.unpersistedRotationsAlarm,

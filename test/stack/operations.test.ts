@@ -140,6 +140,20 @@ describe('alarms', () => {
     expect(names[0]).not.toBe(names[1]);
   });
 
+  test('alarmTopicArn imports the topic every alarm notifies; both props at once are refused', () => {
+    const arn = 'arn:aws:sns:us-east-1:123456789012:lwa-ops';
+    const imported = synth((stack) => new LwaTokenService(stack, 'Service', { alarmTopicArn: arn }));
+    for (const alarm of Object.values(imported.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
+      expect(alarm.Properties.AlarmActions).toEqual([arn]);
+    }
+    expect(() =>
+      synth((stack) => {
+        const alarmTopic = new sns.Topic(stack, 'OpsTopic');
+        new LwaTokenService(stack, 'Service', { alarmTopic, alarmTopicArn: arn });
+      }),
+    ).toThrow(/Pass either alarmTopic or alarmTopicArn, not both/);
+  });
+
   test('without alarmTopic the alarms notify nobody', () => {
     for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm as Resource).Properties.AlarmActions).toBeUndefined();
