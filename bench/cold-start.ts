@@ -38,7 +38,7 @@ export interface ColdStartResult {
 const KNOWN_FUNCTIONS: ReadonlyArray<{ match: string; name: string; baseline: string }> = [
   { match: 'AuthorizeHandler', name: 'authorize', baseline: 'auth-clients' },
   { match: 'LoginHandler', name: 'login', baseline: 'auth-clients' },
-  { match: 'CallbackHandler', name: 'callback', baseline: 'auth-clients' },
+  { match: 'CallbackHandler', name: 'callback', baseline: 'callback-clients' },
   { match: 'DeviceHandler', name: 'device', baseline: 'auth-clients' },
   { match: 'RefreshHandler', name: 'refresh', baseline: 'refresh-clients' },
 ];
@@ -210,6 +210,7 @@ function lambdaEnv(variables: Record<string, unknown>): Record<string, string> {
   for (const [key, value] of Object.entries(variables)) {
     if (typeof value === 'string') env[key] = value;
     else if (/KMS|ARN/.test(key)) env[key] = 'arn:aws:kms:us-east-1:123456789012:key/00000000-bench';
+    else if (/_URL$/.test(key)) env[key] = 'https://bench.execute-api.us-east-1.amazonaws.com/prod/authorize';
     else env[key] = `bench-${key.toLowerCase().replace(/_/g, '-')}`;
   }
   return env;

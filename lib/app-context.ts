@@ -26,6 +26,7 @@ export const CONTEXT_KEYS = [
   'apiThrottleRate',
   'apiThrottleBurst',
   'webAclArn',
+  'alarmTopicArn',
 ] as const;
 
 type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -139,6 +140,17 @@ export function readAppConfig(node: Node): AppConfig {
   if (burst !== undefined) service.apiThrottlingBurstLimit = burst;
   const webAclArn = optionalString(raw, 'webAclArn');
   if (webAclArn !== undefined) service.webAclArn = webAclArn;
+  const alarmTopicArn = optionalString(raw, 'alarmTopicArn');
+  if (alarmTopicArn !== undefined) {
+    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(alarmTopicArn)) {
+      throw new ContextError(
+        'alarmTopicArn',
+        'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
+        alarmTopicArn,
+      );
+    }
+    service.alarmTopicArn = alarmTopicArn;
+  }
 
   return { stackName: optionalString(raw, 'stackName') ?? DEFAULT_STACK_NAME, service };
 }

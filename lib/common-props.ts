@@ -1,4 +1,5 @@
 import type { Duration } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { LwaRegion } from './defaults';
 
@@ -22,4 +23,12 @@ export interface LwaTokenCommonProps {
    * @default RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Event bus that receives the lifecycle events (source `lwa-token-service`): `Seller authorized`,
+   * `Seller reauthorized`, `Seller reauthorization required`, `Seller authorization expiring`,
+   * `Token refresh failing` and `Token refresh recovered`. The callback and the refresher may put
+   * events on this bus only.
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
 }

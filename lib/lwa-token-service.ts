@@ -1,21 +1,44 @@
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ClientSecretRotation, type ClientSecretRotationOptions } from './client-secret-rotation';
+import { OperationsDashboard } from './operations-dashboard';
 import { SellerAuthorizationApi, type SellerAuthorizationApiOptions } from './seller-authorization-api';
 import { TokenRefresher, type TokenRefresherOptions } from './token-refresher';
 import { TokenStore, type TokenStoreProps } from './token-store';
+import { LwaTokenServicePropsError } from './validation';
 
 /** Props of {@link LwaTokenService}: the union of its parts' options. */
 export interface LwaTokenServiceProps
   extends TokenStoreProps,
     SellerAuthorizationApiOptions,
     TokenRefresherOptions,
-    ClientSecretRotationOptions {}
+    ClientSecretRotationOptions {
+  /**
+   * SNS topic every alarm of the service notifies, on ALARM and back to OK: tokens expired,
+   * unpersisted rotations, the refresher's dead-letter queue, falling behind and not running,
+   * callback 5xx, and any alarm added later with {@link LwaTokenService.addAlarm}.
+   * @default - the alarms notify nobody
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * ARN of an existing SNS topic for the alarms, for apps that configure the service from context
+   * (`-c alarmTopicArn=…`). Give either this or `alarmTopic`, not both.
+   * @default - `alarmTopic`
+   */
+  readonly alarmTopicArn?: string;
+  /**
+   * Create the operator's CloudWatch dashboard.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+}
 
 /**
  * Login with Amazon token management for Selling Partner API sellers: the
@@ -41,27 +64,88 @@ export class LwaTokenService extends Construct {
   public readonly tokenSecretPrefix: string;
   /** Dead-letter queue depth of the refresher; alarm on `>= 1`. */
   public readonly refreshDeadLetterMetric: cloudwatch.Metric;
+  /** The operator's dashboard, unless disabled. */
+  public readonly operationsDashboard?: OperationsDashboard;
+  /** The topic the alarms notify, when given. */
+  public readonly alarmTopic?: sns.ITopic;
+  private readonly serviceAlarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: LwaTokenServiceProps = {}) {
     super(scope, id);
 
+    // One bus for every event; `reauthEventBus` is the older name of the same setting.
+    const eventBus = props.eventBus ?? props.reauthEventBus;
     this.tokenStore = new TokenStore(this, 'Store', props);
     this.authorizationApi = new SellerAuthorizationApi(this, 'AuthorizationApi', {
       ...props,
+      eventBus,
       tokenStore: this.tokenStore,
     });
-    this.refresher = new TokenRefresher(this, 'Refresher', { ...props, tokenStore: this.tokenStore });
+    this.refresher = new TokenRefresher(this, 'Refresher', {
+      ...props,
+      eventBus,
+      tokenStore: this.tokenStore,
+      authorizeUrl: this.authorizationApi.authorizeUrl,
+    });
     this.clientSecretRotation = new ClientSecretRotation(this, 'ClientSecretRotation', {
       ...props,
       tokenStore: this.tokenStore,
-      eventBus: props.reauthEventBus,
+      eventBus,
     });
+    if (props.alarmTopic && props.alarmTopicArn !== undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'Pass either alarmTopic or alarmTopicArn, not both: they name the one topic every alarm notifies.',
+      );
+    }
+    this.alarmTopic =
+      props.alarmTopic ??
+      (props.alarmTopicArn !== undefined
+        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
+        : undefined);
+    for (const alarm of [
+      this.refresher.tokensExpiredAlarm,
+      this.refresher.unpersistedRotationsAlarm,
+      this.refresher.deadLetterAlarm,
+      this.refresher.refreshBehindAlarm,
+      this.refresher.notRunningAlarm,
+      this.authorizationApi.callbackServerErrorAlarm,
+      this.clientSecretRotation.appCredentialFaultsAlarm,
+      this.clientSecretRotation.clientSecretExpiringAlarm,
+      this.clientSecretRotation.notificationDeadLetterAlarm,
+    ]) {
+      if (alarm) this.addAlarm(alarm);
+    }
+    if (props.dashboard ?? true) {
+      this.operationsDashboard = new OperationsDashboard(this, 'Operations', {
+        refresher: this.refresher,
+        authorizationApi: this.authorizationApi,
+      });
+    }
 
     this.encryptionKey = this.tokenStore.encryptionKey;
     this.sellerTable = this.tokenStore.sellerTable;
     this.appSecret = this.tokenStore.appSecret;
     this.tokenSecretPrefix = this.tokenStore.tokenSecretPrefix;
     this.refreshDeadLetterMetric = this.refresher.refreshDeadLetterMetric;
+  }
+
+  /** Every alarm of the service, including those added with {@link addAlarm}. */
+  public get alarms(): readonly cloudwatch.Alarm[] {
+    return [...this.serviceAlarms];
+  }
+
+  /**
+   * Adds an alarm to the service's list, notifying {@link alarmTopic} (when given) on ALARM and
+   * on OK. Other constructs of the service (and your own) attach their alarms here.
+   */
+  public addAlarm(alarm: cloudwatch.Alarm): void {
+    this.serviceAlarms.push(alarm);
+    if (this.alarmTopic) {
+      const action = new cloudwatchActions.SnsAction(this.alarmTopic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
   }
 
   /**

@@ -1,4 +1,7 @@
+import { Duration, Names } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -98,6 +101,10 @@ export class SellerAuthorizationApi extends Construct {
   public readonly deviceFunction?: lambda.Function;
   /** `POST` here starts a device authorization, when enabled. */
   public readonly deviceAuthorizationsUrl?: string;
+  /** The bus the callback puts `Seller authorized` / `Seller reauthorized` on. */
+  public readonly eventBus: events.IEventBus;
+  /** Fires when `GET /callback` answered any 5xx. */
+  public readonly callbackServerErrorAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SellerAuthorizationApiProps) {
     super(scope, id);
@@ -136,6 +143,8 @@ export class SellerAuthorizationApi extends Construct {
       TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
       REFRESH_LEAD_SECONDS: String(leadSeconds),
     };
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    callbackEnv.EVENT_BUS_NAME = this.eventBus.eventBusName;
     if (props.redirectUri !== undefined) {
       loginEnv.REDIRECT_URI = validateRedirectUri(this, props.redirectUri);
       callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
@@ -161,9 +170,13 @@ export class SellerAuthorizationApi extends Construct {
     store.grantStateTable(callback.role, ['dynamodb:DeleteItem', 'dynamodb:GetItem']);
     store.grantSellerTable(callback.role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     store.grantWriteTokens(callback.role);
+    this.eventBus.grantPutEventsTo(callback.role);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
+      // API Gateway's metrics are keyed by ApiName: a name unique to this construct path keeps two
+      // deployments in one account from sharing the callback alarm (API names need not be unique).
+      restApiName: Names.uniqueResourceName(this, { maxLength: 128 }),
       description: 'Login with Amazon website authorization workflow for Selling Partner API sellers',
       endpointConfiguration: { types: [apigw.EndpointType.REGIONAL] },
       cloudWatchRole: false,
@@ -174,6 +187,9 @@ export class SellerAuthorizationApi extends Construct {
         tracingEnabled: true,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
+        // Per-method metrics for the callback only: its outcomes are what the alarm and the
+        // dashboard show, and the other routes do not need the extra custom metrics.
+        methodOptions: { '/callback/GET': { metricsEnabled: true } },
       },
     });
     // The stack outputs the URLs under stable names; the RestApi's own
@@ -252,9 +268,39 @@ export class SellerAuthorizationApi extends Construct {
       this.deviceAuthorizationsUrl = this.api.urlForPath('/device/authorizations');
     }
 
+    this.callbackServerErrorAlarm = new cloudwatch.Alarm(this, 'CallbackServerErrorAlarm', {
+      alarmDescription:
+        'GET /callback answered 5xx: sellers who just consented were not connected (502 is LWA refusing or failing the code exchange, 500/503 our side or the app credentials). Check the callback function logs and the app credentials secret; affected sellers must authorize again from the authorize link.',
+      metric: this.metricCallback('5XXError'),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.authorizeUrl = this.api.urlForPath('/authorize');
     this.loginUrl = this.api.urlForPath('/login');
     this.callbackUrl = this.api.urlForPath('/callback');
+  }
+
+  /**
+   * API Gateway's per-method metric for `GET /callback` (`Count`, `4XXError`, `5XXError`, …),
+   * summed per 5 minutes. It counts the 5xx pages the handler answers as well as integration
+   * failures, which the function's own Errors metric would miss.
+   */
+  public metricCallback(metricName: string, period: Duration = Duration.minutes(5)): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: {
+        ApiName: this.api.restApiName,
+        Method: 'GET',
+        Resource: '/callback',
+        Stage: this.api.deploymentStage.stageName,
+      },
+      statistic: cloudwatch.Stats.SUM,
+      period,
+    });
   }
 
   private createHandler(

@@ -77,9 +77,9 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    */
   readonly refreshMemorySize?: number;
   /**
-   * Event bus that receives an event when a seller needs to authorize again
-   * (LWA answered `invalid_grant`).
-   * @default - the account's default event bus
+   * @deprecated use `eventBus`, which every lifecycle event goes to; this older name is honoured
+   * when `eventBus` is not given.
+   * @default - `eventBus`
    */
   readonly reauthEventBus?: events.IEventBus;
   /**
@@ -109,6 +109,11 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
 export interface TokenRefresherProps extends TokenRefresherOptions {
   /** Tables, secrets and key the refresher uses. */
   readonly tokenStore: TokenStore;
+  /**
+   * The API's `/authorize` URL (`AUTHORIZE_URL`), linked from `Seller authorization expiring`.
+   * @default - the events carry no authorize link
+   */
+  readonly authorizeUrl?: string;
 }
 
 /**
@@ -132,6 +137,16 @@ export class TokenRefresher extends Construct {
   public readonly refreshBehindMetric: cloudwatch.Metric;
   /** The alarm on {@link refreshBehindMetric}, unless disabled. */
   public readonly refreshBehindAlarm?: cloudwatch.Alarm;
+  /** The bus the refresher puts lifecycle events on. */
+  public readonly eventBus: events.IEventBus;
+  /** Refreshable items whose access token has expired, as the last run counted them (a gauge). */
+  public readonly tokensExpiredMetric: cloudwatch.Metric;
+  /** Fires when any refreshable token is expired. */
+  public readonly tokensExpiredAlarm: cloudwatch.Alarm;
+  /** Fires when a refresh token LWA rotated could not be stored. */
+  public readonly unpersistedRotationsAlarm: cloudwatch.Alarm;
+  /** Fires when the refresh function was not invoked for 5 minutes. */
+  public readonly notRunningAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: TokenRefresherProps) {
     super(scope, id);
@@ -175,8 +190,12 @@ export class TokenRefresher extends Construct {
     const leaseSeconds = timeout.toSeconds() + DEFAULTS.leaseGrace.toSeconds();
     const grantlessScopes = validateGrantlessScopes(this, props.grantlessScopes ?? {});
     const hasGrantless = Object.values(grantlessScopes).some((scopes) => scopes.length > 0);
-    const reauthEventBus =
-      props.reauthEventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    const eventBus =
+      props.eventBus ??
+      props.reauthEventBus ??
+      events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+    this.eventBus = eventBus;
+    this.secretsWritesPerSecond = writesPerSecond;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -221,7 +240,8 @@ export class TokenRefresher extends Construct {
         REFRESH_CONCURRENCY: String(refreshConcurrency),
         LWA_MAX_CONCURRENCY: String(lwaMaxConcurrency),
         LEASE_SECONDS: String(leaseSeconds),
-        EVENT_BUS_NAME: reauthEventBus.eventBusName,
+        EVENT_BUS_NAME: eventBus.eventBusName,
+        ...(props.authorizeUrl !== undefined ? { AUTHORIZE_URL: props.authorizeUrl } : {}),
         ...(hasGrantless ? { GRANTLESS_SCOPES: JSON.stringify(grantlessScopes) } : {}),
       },
     });
@@ -235,13 +255,20 @@ export class TokenRefresher extends Construct {
     store.grantReadAppSecret(handler.role);
     store.grantWriteTokens(handler.role);
     // PutItem only indexes configured grantless scopes (conditional on the item not existing).
+    // Scan is the sellers-by-status census: one page per run, never on the refresh path.
     store.grantSellerTable(
       handler.role,
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...(hasGrantless ? ['dynamodb:PutItem'] : [])],
+      [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:Scan',
+        ...(hasGrantless ? ['dynamodb:PutItem'] : []),
+      ],
       ['dynamodb:Query'],
     );
-    reauthEventBus.grantPutEventsTo(handler.role);
-    // Reads the rotation record only, to tell "expiring" from "rotation under way".
+    eventBus.grantPutEventsTo(handler.role);
+    // The rotation records only: to tell "expiring" from "rotation under way", and to record which
+    // client-secret warnings were sent.
     store.grantStateTable(
       handler.role,
       ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -322,5 +349,59 @@ export class TokenRefresher extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
+
+    this.tokensExpiredMetric = refresherMetric('TokensExpired', cloudwatch.Stats.MAXIMUM);
+    this.tokensExpiredAlarm = new cloudwatch.Alarm(this, 'TokensExpiredAlarm', {
+      alarmDescription:
+        'Access tokens have expired without a refresh, so their sellers get 401s from SP-API. Check the RefreshBehind and AppCredentialFaults alarms and the refresher logs ("Refresh failed", lastError on DEGRADED items); if runs hit their budget, raise secretsWritesPerSecond.',
+      metric: this.tokensExpiredMetric,
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      // A refresher that stopped publishing is the not-running alarm's to report.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.unpersistedRotationsAlarm = new cloudwatch.Alarm(this, 'UnpersistedRotationsAlarm', {
+      alarmDescription:
+        'LWA rotated a refresh token and every PutSecretValue retry failed, so the seller may have to authorize again. Find the seller in the refresher logs ("Unpersisted rotation"), check Secrets Manager throttling and KMS access, and send the seller the authorize link if its next refresh fails with invalid_grant.',
+      metric: refresherMetric('UnpersistedRotations', cloudwatch.Stats.SUM),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.notRunningAlarm = new cloudwatch.Alarm(this, 'NotRunningAlarm', {
+      alarmDescription:
+        "The refresh function has not been invoked for 5 minutes, so no token is being refreshed. Check that the EventBridge Scheduler schedule is enabled, the scheduler role may invoke the function, the dead-letter queue, and the function's throttles and reserved concurrency.",
+      // No datapoint at all is the failure here, so missing data breaches.
+      metric: this.refreshFunction.metricInvocations({
+        period: Duration.minutes(5),
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
   }
+
+  /** The Powertools `service` dimension of the refresh handler's metrics. */
+  public static readonly metricsService = 'refresher';
+  /** The refresher's cap on Secrets Manager writes per second. */
+  public readonly secretsWritesPerSecond: number;
+}
+
+/** A metric the refresh handler publishes through Powertools Metrics, per 5 minutes. */
+export function refresherMetric(
+  metricName: string,
+  statistic: string,
+  period: Duration = Duration.minutes(5),
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: DEFAULTS.metricsNamespace,
+    metricName,
+    dimensionsMap: { service: TokenRefresher.metricsService },
+    statistic,
+    period,
+  });
 }

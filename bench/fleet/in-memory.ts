@@ -38,6 +38,9 @@ interface MutableItem {
   lastRefreshedAt?: number;
   failureCount?: number;
   lastError?: string;
+  authorizedAt?: number;
+  authorizationExpiresAt?: number;
+  expiryNoticeDays?: number;
   updatedAt?: number;
   leaseOwner?: string;
   leaseExpiresAt?: number;
@@ -95,7 +98,13 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
           await this.sleep(this.latencies.awsMs);
         }
         inPage++;
-        yield { sellerId: item.sellerId, region, nextRefreshAt: item.nextRefreshAt };
+        yield {
+          sellerId: item.sellerId,
+          region,
+          nextRefreshAt: item.nextRefreshAt,
+          status: item.status,
+          accessTokenExpiresAt: item.accessTokenExpiresAt,
+        };
       }
     }
   }
@@ -188,6 +197,40 @@ export class MemorySellerTable implements PublicOf<RefreshRepository> {
       failureCount: 0,
     });
     return true;
+  }
+
+  /** Same conditions as the DynamoDB repository's; the simulated fleet has no authorizedAt, so it is rarely called. */
+  async recordAuthorizationNotice(
+    due: Pick<DueItem, 'sellerId' | 'region'>,
+    change: {
+      authorizationExpiresAt: number;
+      backfillFromAuthorizedAt?: number;
+      noticeDays?: number;
+      nowSeconds: number;
+    },
+  ): Promise<boolean> {
+    await this.sleep(this.latencies.awsMs);
+    const item = this.items.get(key(due.sellerId, due.region));
+    if (!item) return false;
+    const authorization =
+      change.backfillFromAuthorizedAt !== undefined
+        ? item.authorizationExpiresAt === undefined && item.authorizedAt === change.backfillFromAuthorizedAt
+        : item.authorizationExpiresAt === change.authorizationExpiresAt;
+    const notice =
+      change.noticeDays === undefined ||
+      item.expiryNoticeDays === undefined ||
+      item.expiryNoticeDays > change.noticeDays;
+    if (!authorization || !notice) return false;
+    item.authorizationExpiresAt = change.authorizationExpiresAt;
+    if (change.noticeDays !== undefined) item.expiryNoticeDays = change.noticeDays;
+    item.updatedAt = change.nowSeconds;
+    return true;
+  }
+
+  /** The whole simulated table in one census page. */
+  async statusPage(): Promise<{ items: Array<Pick<SellerItem, 'status' | 'region'>> }> {
+    await this.sleep(this.latencies.awsMs);
+    return { items: [...this.items.values()].map(({ status, region }) => ({ status, region })) };
   }
 
   releaseLease(due: DueItem, owner: string): Promise<LeasedWrite> {

@@ -1,10 +1,14 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppCredentialsProvider } from '../shared/app-credentials';
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
 import { systemClock } from '../shared/clock';
+import { EventBridgePublisher, noLifecycleEvents } from '../shared/lifecycle-events';
 import { createLogger } from '../shared/logger';
 import { LwaClient } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
@@ -26,6 +30,8 @@ const logger = createLogger();
 const secretsManager = createSecretsManagerClient();
 const documentClient = createDocumentClient();
 const retry = { ...DEFAULT_AWS_RETRY, sleep: realSleep, random: Math.random };
+const metrics = new Metrics({ namespace: 'LwaTokenService', serviceName: 'callback' });
+let eventsDropped = 0;
 const deps = {
   states: new StateStore(documentClient, config.stateTableName, systemClock),
   appCredentials: new AppCredentialsProvider(secretsManager, config.appSecretId, systemClock),
@@ -33,6 +39,15 @@ const deps = {
   lwa: new LwaClient({ timeoutMs: MAX_LWA_TIMEOUT_MS }),
   tokens: new TokenStore(secretsManager, retry),
   sellers: new SellerRepository(documentClient, config.sellerTableName),
+  events: config.eventBusName
+    ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, {
+        retry,
+        log: logger,
+        onDropped: () => {
+          eventsDropped++;
+        },
+      })
+    : noLifecycleEvents,
   clock: systemClock,
   random: Math.random,
   retry,
@@ -44,6 +59,7 @@ export async function handleCallback(
   event: APIGatewayProxyEvent,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<APIGatewayProxyResult> {
+  eventsDropped = 0;
   try {
     const params = readQueryParams(event, {
       state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
@@ -87,6 +103,9 @@ export async function handleCallback(
     );
   } catch (error) {
     return errorToResponse(error, logger, 'callback');
+  } finally {
+    // Always added, so every invocation has a metric to publish (Powertools warns on none).
+    metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   }
 }
 
@@ -106,4 +125,4 @@ async function handleDenial(state: string, error: string): Promise<APIGatewayPro
   return htmlPage(403, 'Authorization was not granted', message);
 }
 
-export const handler = middy(handleCallback).use(injectLambdaContext(logger));
+export const handler = middy(handleCallback).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -35,6 +35,8 @@ export interface CallbackConfig {
   readonly leadSeconds: number;
   readonly spreadSeconds: number;
   readonly redirectUri?: string;
+  /** Bus for `Seller authorized` / `Seller reauthorized`; without one, no event is sent. */
+  readonly eventBusName?: string;
 }
 
 export function loadAuthorizeConfig(env: Env = process.env): AuthorizeConfig {
@@ -67,6 +69,7 @@ export function loadCallbackConfig(env: Env = process.env): CallbackConfig {
     kmsKeyId: getStringFromEnv('TOKEN_KMS_KEY_ID', env),
     ...loadRefreshTiming(env),
     redirectUri: optionalUrl('REDIRECT_URI', env),
+    eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
   };
 }
 

@@ -1,7 +1,8 @@
 import { type AppCredentialsProvider, withClientSecret } from '../shared/app-credentials';
 import { storeAuthorizedTokens } from '../shared/authorized-tokens';
 import type { BackoffOptions } from '../shared/backoff';
-import type { Clock } from '../shared/clock';
+import { type Clock, toEpochSeconds } from '../shared/clock';
+import { LifecycleEvent, type LifecycleEventPublisher } from '../shared/lifecycle-events';
 import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { sellerSecretName } from '../shared/secret-names';
@@ -72,6 +73,8 @@ export interface CompleteAuthorizationDeps extends StartAuthorizationDeps {
   readonly lwa: LwaClient;
   readonly tokens: TokenStore;
   readonly sellers: SellerRepository;
+  /** `Seller authorized` / `Seller reauthorized`; best effort, never fails the callback. */
+  readonly events: LifecycleEventPublisher;
   readonly clock: Clock;
   readonly random: () => number;
   readonly retry: BackoffOptions;
@@ -108,8 +111,9 @@ export interface AuthorizationOutcome {
 }
 
 /**
- * `/callback`: consume the state, exchange the code once, then write the secret and only then
- * the table item, so the index never points at tokens that were not stored.
+ * `/callback`: consume the state, exchange the code once, then store the tokens (the item fenced
+ * as PENDING, the secret, then the item back in service; see `storeAuthorizedTokens`) and tell
+ * subscribers whether this was the seller's first authorization or a later one.
  */
 export async function completeAuthorization(
   deps: CompleteAuthorizationDeps,
@@ -138,6 +142,27 @@ export async function completeAuthorization(
     tokens,
     issuedAtMs,
   });
+  // Seller Central's "Renew" button and a revoke-and-reconnect both land here: the item as it was
+  // before the write (read atomically by it) tells a first authorization from a later one.
+  const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
+  await deps.events.publish(
+    stored.previousAuthorizedAt === undefined
+      ? LifecycleEvent.SellerAuthorized
+      : LifecycleEvent.SellerReauthorized,
+    {
+      sellerId: input.sellerId,
+      region,
+      kind: TokenKind.Seller,
+      status: stored.status,
+      authorizedAt: isoSeconds(toEpochSeconds(issuedAtMs)),
+      ...(stored.authorizationExpiresAt !== undefined
+        ? { authorizationExpiresAt: isoSeconds(stored.authorizationExpiresAt) }
+        : {}),
+      ...(stored.previousAuthorizedAt !== undefined
+        ? { previousAuthorizedAt: isoSeconds(stored.previousAuthorizedAt) }
+        : {}),
+    },
+  );
   return { sellerId: input.sellerId, region, secretName, ...stored };
 }
 

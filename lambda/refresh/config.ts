@@ -61,6 +61,18 @@ export function parseGrantlessScopes(raw: string | undefined): Partial<Record<Re
   return result;
 }
 
+/** `AUTHORIZE_URL`: the API's `/authorize`, linked from `Seller authorization expiring`. */
+function optionalAuthorizeUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!/^https?:\/\/[^\s?#]+$/.test(value)) {
+    throw new ConfigurationError(
+      'Environment variable AUTHORIZE_URL must be an absolute http(s) URL without a query, such as https://abc.execute-api.us-east-1.amazonaws.com/prod/authorize.',
+    );
+  }
+  return value;
+}
+
 export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig {
   return {
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
@@ -82,6 +94,7 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
     }),
     eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
     stateTableName: env.STATE_TABLE_NAME?.trim() || undefined,
+    authorizeUrl: optionalAuthorizeUrl(env.AUTHORIZE_URL),
     grantlessScopes: parseGrantlessScopes(env.GRANTLESS_SCOPES),
   };
 }

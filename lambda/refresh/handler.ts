@@ -4,9 +4,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
-import { createLogger } from '../shared/logger';
+import { createLogger, errorName } from '../shared/logger';
 import { loadRefreshConfig } from './config';
 import { type RefreshRunSummary, runRefresh } from './refresher';
+import { StatusCensus, type StatusCounts } from './status-census';
 import { createRefreshDeps } from './wiring';
 
 const config = loadRefreshConfig();
@@ -19,6 +20,8 @@ const deps = createRefreshDeps(config, {
     eventsDropped++;
   },
 });
+
+const census = new StatusCensus(deps.repository, config.regions);
 
 /**
  * Invoked by EventBridge Scheduler. The event carries nothing we need; duplicates and overlaps
@@ -33,6 +36,7 @@ export async function handleRefresh(
   const summary = await runRefresh(deps, { deadlineMs });
   publish(summary);
   metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
+  await publishCensus();
   logger.info('Refresh run finished', { ...summary });
   return summary;
 }
@@ -48,6 +52,24 @@ export function refreshDeadline(
   );
 }
 
+/** One census page per run, after the refreshes; a failed page is retried next run. */
+async function publishCensus(): Promise<void> {
+  let counts: StatusCounts | undefined;
+  try {
+    counts = await census.advance();
+  } catch (error) {
+    logger.warn('Could not read a page of the sellers-by-status census; it resumes next run', {
+      error: errorName(error),
+    });
+    return;
+  }
+  for (const [status, count] of Object.entries(counts ?? {})) {
+    const metric = metrics.singleMetric();
+    metric.addDimension('status', status);
+    metric.addMetric('SellersByStatus', MetricUnit.Count, count);
+  }
+}
+
 function publish(summary: RefreshRunSummary): void {
   metrics.addMetric('SellersDue', MetricUnit.Count, summary.due);
   metrics.addMetric('SellersRefreshed', MetricUnit.Count, summary.refreshed);
@@ -61,6 +83,9 @@ function publish(summary: RefreshRunSummary): void {
   metrics.addMetric('AppCredentialFaults', MetricUnit.Count, summary.appFault ? 1 : 0);
   metrics.addMetric('ClientSecretExpiring', MetricUnit.Count, summary.clientSecretExpiring ? 1 : 0);
   metrics.addMetric('RunBudgetExhausted', MetricUnit.Count, summary.budgetExhausted ? 1 : 0);
+  // A gauge, not a count of events: alarm on its Maximum.
+  metrics.addMetric('TokensExpired', MetricUnit.Count, summary.tokensExpired);
+  metrics.addMetric('AuthorizationExpiryNotices', MetricUnit.Count, summary.expiryNotices);
 }
 
 export const handler = middy(handleRefresh).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Region } from '../shared/regions';
 import {
   BY_REGION_INDEX,
@@ -19,6 +25,9 @@ export interface DueItem {
    * refresh that began before a re-authorization never changes that authorization's item.
    */
   readonly authorizationId?: string;
+  /** As the index page showed them (the index projects every attribute); for the run's gauges. */
+  readonly status?: string;
+  readonly accessTokenExpiresAt?: number;
 }
 
 /**
@@ -58,7 +67,15 @@ export class RefreshRepository {
       );
       for (const item of page.Items ?? []) {
         if (typeof item.sellerId === 'string' && typeof item.nextRefreshAt === 'number') {
-          yield { sellerId: item.sellerId, region, nextRefreshAt: item.nextRefreshAt };
+          yield {
+            sellerId: item.sellerId,
+            region,
+            nextRefreshAt: item.nextRefreshAt,
+            ...(typeof item.status === 'string' ? { status: item.status } : {}),
+            ...(typeof item.accessTokenExpiresAt === 'number'
+              ? { accessTokenExpiresAt: item.accessTokenExpiresAt }
+              : {}),
+          };
         }
       }
       exclusiveStartKey = page.LastEvaluatedKey;
@@ -122,7 +139,7 @@ export class RefreshRepository {
         failureCount: 0,
         ...(update.refreshed ? { lastRefreshedAt: update.nowSeconds } : {}),
       },
-      remove: ['lastError'],
+      remove: ['lastError', 'refreshFailingSince'],
     });
   }
 
@@ -143,7 +160,14 @@ export class RefreshRepository {
   recordDegraded(
     key: DueItem,
     owner: string,
-    update: { nowSeconds: number; nextRefreshAt: number; errorCode: string; failureCount: number },
+    update: {
+      nowSeconds: number;
+      nextRefreshAt: number;
+      errorCode: string;
+      failureCount: number;
+      /** Marks `Token refresh failing` as sent, in the same write as the failure. */
+      refreshFailingSince?: number;
+    },
   ): Promise<LeasedWrite> {
     return this.conditionalUpdate(key, owner, {
       set: {
@@ -152,6 +176,9 @@ export class RefreshRepository {
         failureCount: update.failureCount,
         nextRefreshAt: update.nextRefreshAt,
         updatedAt: update.nowSeconds,
+        ...(update.refreshFailingSince !== undefined
+          ? { refreshFailingSince: update.refreshFailingSince }
+          : {}),
       },
       remove: [],
     });
@@ -192,6 +219,83 @@ export class RefreshRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * Backfills a seller's `authorizationExpiresAt` and/or records the expiry notice about to be
+   * sent. Conditioned on the authorization the caller read (a re-authorization in between renews
+   * the expiry and clears the notices, so the stale write fails) and on no equal or more urgent
+   * notice recorded yet: of two racing writers only one wins, so a notice is never sent twice.
+   * Returns false when the condition failed.
+   */
+  async recordAuthorizationNotice(
+    key: Pick<DueItem, 'sellerId' | 'region'>,
+    change: {
+      authorizationExpiresAt: number;
+      /** The item had no `authorizationExpiresAt`; it is derived from this `authorizedAt`. */
+      backfillFromAuthorizedAt?: number;
+      noticeDays?: number;
+      nowSeconds: number;
+    },
+  ): Promise<boolean> {
+    const sets = ['authorizationExpiresAt = :expiresAt', 'updatedAt = :now'];
+    const conditions: string[] = [];
+    const values: Record<string, unknown> = {
+      ':expiresAt': change.authorizationExpiresAt,
+      ':now': change.nowSeconds,
+    };
+    if (change.backfillFromAuthorizedAt !== undefined) {
+      conditions.push('attribute_not_exists(authorizationExpiresAt)', 'authorizedAt = :authorizedAt');
+      values[':authorizedAt'] = change.backfillFromAuthorizedAt;
+    } else {
+      conditions.push('authorizationExpiresAt = :expiresAt');
+    }
+    if (change.noticeDays !== undefined) {
+      sets.push('expiryNoticeDays = :days');
+      conditions.push('(attribute_not_exists(expiryNoticeDays) OR expiryNoticeDays > :days)');
+      values[':days'] = change.noticeDays;
+    }
+    try {
+      await this.documentClient.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { sellerId: key.sellerId, region: key.region },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * One page of the sellers-by-status census: status, kind and region of up to `limit` items.
+   * Only the census reads it, a page per run (see StatusCensus); never a hot path.
+   */
+  async statusPage(
+    startKey: Record<string, unknown> | undefined,
+    limit: number,
+  ): Promise<{
+    items: Array<Pick<SellerItem, 'status' | 'kind' | 'region'>>;
+    nextKey?: Record<string, unknown>;
+  }> {
+    const page = await this.documentClient.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        ProjectionExpression: '#status, #kind, #region',
+        ExpressionAttributeNames: { '#status': 'status', '#kind': 'kind', '#region': 'region' },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      items: (page.Items ?? []) as Array<Pick<SellerItem, 'status' | 'kind' | 'region'>>,
+      ...(page.LastEvaluatedKey ? { nextKey: page.LastEvaluatedKey } : {}),
+    };
   }
 
   /** Gives the lease back untouched, e.g. when the run stops for an app-level fault. */

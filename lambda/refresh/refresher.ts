@@ -16,6 +16,7 @@ import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secr
 import { type SellerItem, SellerStatus, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
 import type { TokenStore } from '../shared/token-store';
+import { authorizeLink, planAuthorizationNotice } from './authorization-expiry';
 import { type ClientSecretExpiryCheck, checkClientSecretExpiry } from './client-secret-expiry';
 import type { RateLimiter, Semaphore } from './pacing';
 import type { DueItem, RefreshRepository } from './refresh-repository';
@@ -34,6 +35,8 @@ export interface RefreshConfig {
   readonly grantlessScopes?: Readonly<Partial<Record<Region, readonly string[]>>>;
   /** Prefix of token secrets, for the names of grantless secrets. */
   readonly tokenSecretPrefix?: string;
+  /** The API's `/authorize` URL; `Seller authorization expiring` links to it with `?region=`. */
+  readonly authorizeUrl?: string;
 }
 
 /** The run logs through Powertools' structured logger: outcome, seller and error code, never a token. */
@@ -85,6 +88,15 @@ export interface RefreshRunSummary {
   rotationsStored: number;
   unpersistedRotations: number;
   secretWriteRetries: number;
+  /**
+   * Refreshable items (ACTIVE or DEGRADED) whose access token had expired when the run started.
+   * Every such item is due, so it is counted from the due-query pages (see countExpired).
+   */
+  tokensExpired: number;
+  /** Items given their missing `authorizationExpiresAt` this run (at most a few per run). */
+  authorizationsBackfilled: number;
+  /** `Seller authorization expiring` notices recorded (and sent) this run. */
+  expiryNotices: number;
   /** Set once when LWA rejected the app's own credentials; the run stopped early. */
   appFault?: string;
   /** True when the run stopped taking work because its time budget ran out. */
@@ -107,6 +119,9 @@ export function emptyRefreshSummary(): RefreshRunSummary {
     rotationsStored: 0,
     unpersistedRotations: 0,
     secretWriteRetries: 0,
+    tokensExpired: 0,
+    authorizationsBackfilled: 0,
+    expiryNotices: 0,
     budgetExhausted: false,
   };
 }
@@ -136,8 +151,9 @@ export async function runRefresh(
   if (deps.clientSecretExpiry)
     summary.clientSecretExpiring = await checkClientSecretExpiry(deps.clientSecretExpiry);
   await indexGrantlessScopes(deps);
+  const startSeconds = toEpochSeconds(deps.clock());
   const queue = interleave(
-    deps.config.regions.map((region) => deps.repository.dueItems(region, toEpochSeconds(deps.clock()))),
+    deps.config.regions.map((region) => deps.repository.dueItems(region, startSeconds)),
   );
   let stop = false;
 
@@ -148,7 +164,9 @@ export async function runRefresh(
         return;
       }
       const next = await queue.next();
-      if (next.done || stop) return;
+      if (next.done) return;
+      countExpired(summary, next.value, startSeconds);
+      if (stop) return;
       summary.due++;
       try {
         const outcome = await refreshOne(deps, next.value, owner, summary);
@@ -180,7 +198,43 @@ export async function runRefresh(
   const outcomes = await Promise.allSettled(Array.from({ length: deps.config.concurrency }, worker));
   const failure = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failure) throw failure.reason;
+  await countUnreadExpired(queue, summary, startSeconds);
   return summary;
+}
+
+/**
+ * The `TokensExpired` gauge, from the due query the run reads anyway. Every refreshable item is
+ * scheduled no later than its token's expiry: `nextRefreshAt = expiry − lead − spread` after a
+ * refresh, `expiry − lead` when found fresh, and at most `expiry − 120 s` after a failure. So
+ * `accessTokenExpiresAt < start` implies `nextRefreshAt < start`: every item with an expired
+ * token is in the run's due query (`nextRefreshAt <= start`), and counting the expired ones on its
+ * pages counts them all. Non-refreshable items (REAUTH_REQUIRED, ACCESS_ONLY) have no
+ * `nextRefreshAt` and are neither in the index nor counted.
+ */
+function countExpired(summary: RefreshRunSummary, due: DueItem, startSeconds: number): void {
+  const refreshable = due.status === SellerStatus.Active || due.status === SellerStatus.Degraded;
+  if (refreshable && due.accessTokenExpiresAt !== undefined && due.accessTokenExpiresAt < startSeconds) {
+    summary.tokensExpired++;
+  }
+}
+
+/** More due items than this left unread (a run far behind) make the gauge a lower bound. */
+const EXPIRED_COUNT_READ_LIMIT = 5_000;
+
+/**
+ * A run that stopped early (budget, app fault) left due pages unread, and those are exactly where
+ * expired tokens pile up; they are read (no writes, no scan) to finish the count.
+ */
+async function countUnreadExpired(
+  queue: AsyncIterator<DueItem>,
+  summary: RefreshRunSummary,
+  startSeconds: number,
+): Promise<void> {
+  for (let read = 0; read < EXPIRED_COUNT_READ_LIMIT; read++) {
+    const next = await queue.next();
+    if (next.done) return;
+    countExpired(summary, next.value, startSeconds);
+  }
 }
 
 function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
@@ -247,7 +301,9 @@ export async function refreshOne(
       nowSeconds: now,
       refreshed: false,
     });
-    return kept.outcome === 'written' ? 'already-fresh' : kept.outcome;
+    if (kept.outcome !== 'written') return kept.outcome;
+    await afterSuccess(deps, due, item, summary);
+    return 'already-fresh';
   }
 
   // Generated before LWA is called, so every write retry is the same idempotent request.
@@ -276,9 +332,19 @@ export async function refreshOne(
       return degrade(deps, leased, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
     }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
-      const outcome = await markReauth(deps, leased, owner, item, code);
-      if (outcome === 'reauth-required')
-        deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
+      // Past the 365-day authorization, invalid_grant is the expiry, not a revocation.
+      const reason =
+        item.authorizationExpiresAt !== undefined &&
+        toEpochSeconds(deps.clock()) >= item.authorizationExpiresAt
+          ? 'authorization_expired'
+          : code;
+      const outcome = await markReauth(deps, leased, owner, item, reason);
+      if (outcome === 'reauth-required') {
+        deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', {
+          ...ids,
+          reason,
+        });
+      }
       return outcome;
     }
     deps.log.warn('Refresh failed; will retry later', {
@@ -362,8 +428,66 @@ export async function refreshOne(
     );
     return 'lease-lost';
   }
+  await afterSuccess(deps, due, item, summary);
   return 'refreshed';
 }
+
+/** Most items need no backfill; a few per run keep the extra writes small next to the refreshes. */
+const AUTHORIZATION_BACKFILLS_PER_RUN = 20;
+
+/**
+ * After a success is recorded: `Token refresh recovered` if `failing` was sent, then the yearly
+ * authorization's bookkeeping. Neither may change the refresh's outcome, so failures are logged.
+ */
+async function afterSuccess(
+  deps: RefreshDeps,
+  due: DueItem,
+  item: SellerItem,
+  summary: RefreshRunSummary,
+): Promise<void> {
+  const identity = { ...tokenOwnerIdentity(item), region: due.region, kind: item.kind ?? TokenKind.Seller };
+  const nowSeconds = toEpochSeconds(deps.clock());
+  if (item.refreshFailingSince !== undefined) {
+    await deps.events.publish(LifecycleEvent.TokenRefreshRecovered, {
+      ...identity,
+      failingSince: isoSeconds(item.refreshFailingSince),
+      recoveredAt: isoSeconds(nowSeconds),
+    });
+  }
+  const plan = planAuthorizationNotice(item, nowSeconds);
+  if (!plan) return;
+  const backfill = plan.backfillFromAuthorizedAt !== undefined;
+  if (
+    backfill &&
+    plan.noticeDays === undefined &&
+    summary.authorizationsBackfilled >= AUTHORIZATION_BACKFILLS_PER_RUN
+  ) {
+    return; // picked up at this seller's next refresh, within the hour
+  }
+  try {
+    // Recorded before it is sent: a crash in between loses a notice but never sends it twice.
+    const recorded = await deps.repository.recordAuthorizationNotice(due, { ...plan, nowSeconds });
+    if (!recorded) return;
+    if (backfill) summary.authorizationsBackfilled++;
+    if (plan.noticeDays === undefined) return;
+    summary.expiryNotices++;
+    const link = authorizeLink(deps.config.authorizeUrl, due.region);
+    await deps.events.publish(LifecycleEvent.SellerAuthorizationExpiring, {
+      ...identity,
+      daysBefore: plan.noticeDays,
+      authorizationExpiresAt: isoSeconds(plan.authorizationExpiresAt),
+      ...(link ? { authorizeUrl: link } : {}),
+    });
+  } catch (error) {
+    deps.log.warn('Could not record the authorization expiry; it is tried again at the next refresh', {
+      sellerId: due.sellerId,
+      region: due.region,
+      error: errorName(error),
+    });
+  }
+}
+
+const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString();
 
 /**
  * The rare path of invariant 9: a re-authorization happened while this refresh waited for LWA, and
@@ -488,10 +612,16 @@ async function degrade(
 ): Promise<SellerOutcome> {
   const nowSeconds = toEpochSeconds(deps.clock());
   const failureCount = (item.failureCount ?? 0) + 1;
+  // The token has run out with no successful refresh: tell subscribers once, not on every retry.
+  const startsFailing =
+    item.refreshFailingSince === undefined &&
+    item.accessTokenExpiresAt !== undefined &&
+    item.accessTokenExpiresAt <= nowSeconds;
   const marked = await deps.repository.recordDegraded(due, owner, {
     nowSeconds,
     failureCount,
     errorCode: code,
+    ...(startsFailing ? { refreshFailingSince: nowSeconds } : {}),
     nextRefreshAt:
       retryAfterSeconds !== undefined
         ? nowSeconds + retryAfterSeconds
@@ -502,7 +632,19 @@ async function degrade(
             random: deps.random,
           }),
   });
-  return marked.outcome === 'written' ? 'degraded' : marked.outcome;
+  if (marked.outcome !== 'written') return marked.outcome;
+  if (startsFailing) {
+    await deps.events.publish(LifecycleEvent.TokenRefreshFailing, {
+      ...tokenOwnerIdentity(item),
+      region: due.region,
+      kind: item.kind ?? TokenKind.Seller,
+      reason: code,
+      failureCount,
+      accessTokenExpiresAt: isoSeconds(item.accessTokenExpiresAt as number),
+      failingSince: isoSeconds(nowSeconds),
+    });
+  }
+  return 'degraded';
 }
 
 /** An app that may not use a scope won't be allowed a minute later either; look again hourly. */

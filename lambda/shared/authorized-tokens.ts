@@ -45,6 +45,10 @@ export interface StoredAuthorization {
    * replaced by nothing (a misconfigured exchange must not break a working seller).
    */
   readonly keptStoredRefreshToken: boolean;
+  /** `authorizedAt` of the item before this authorization: absent on a first authorization. */
+  readonly previousAuthorizedAt?: number;
+  /** Sellers only: when this authorization lapses (`authorizedAt` + 365 days). */
+  readonly authorizationExpiresAt?: number;
 }
 
 /**
@@ -77,7 +81,7 @@ export async function storeAuthorizedTokens(
     secretName: input.secretName,
     authorizationId,
   };
-  await retryWithBackoff(
+  const started = await retryWithBackoff(
     () =>
       deps.sellers.beginAuthorization({
         ...item,
@@ -110,7 +114,7 @@ export async function storeAuthorizedTokens(
   const status = refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
   // False when a later authorization began meanwhile: the item is its to write, and the secret
   // holds one of the two authorizations' fresh tokens either way.
-  await retryWithBackoff(
+  const recorded = await retryWithBackoff(
     () =>
       deps.sellers.recordAuthorization({
         ...item,
@@ -122,5 +126,12 @@ export async function storeAuthorizedTokens(
     isRetryableAwsError,
     deps.retry,
   );
-  return { status, keptStoredRefreshToken: keptRefreshToken !== undefined };
+  return {
+    status,
+    keptStoredRefreshToken: keptRefreshToken !== undefined,
+    ...started,
+    ...(recorded.authorizationExpiresAt !== undefined
+      ? { authorizationExpiresAt: recorded.authorizationExpiresAt }
+      : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from './regions';
-import { SellerStatus, type TokenKind } from './seller-table';
+import { AUTHORIZATION_LIFETIME_SECONDS, SellerStatus, TokenKind } from './seller-table';
 
 export interface AuthorizationStart {
   readonly sellerId: string;
@@ -13,6 +13,12 @@ export interface AuthorizationStart {
   /** When the refresher looks at the item if the authorization never finishes (epoch seconds). */
   readonly pickUpAt: number;
   readonly nowSeconds: number;
+}
+
+/** What the item held before an authorization began. */
+export interface AuthorizationStarted {
+  /** `authorizedAt` of the item as it was before: absent on a first authorization. */
+  readonly previousAuthorizedAt?: number;
 }
 
 export interface AuthorizationRecord {
@@ -29,6 +35,14 @@ export interface AuthorizationRecord {
   readonly nowSeconds: number;
 }
 
+/** What the authorization's final write did. */
+export interface RecordedAuthorization {
+  /** False, with nothing written, when a later authorization of the same seller has begun since. */
+  readonly recorded: boolean;
+  /** Set for sellers only: `authorizedAt` + 365 days. */
+  readonly authorizationExpiresAt?: number;
+}
+
 /** Writes to the sellers table. Every write is a single UpdateItem so no reader sees half an item. */
 export class SellerRepository {
   constructor(
@@ -41,9 +55,11 @@ export class SellerRepository {
    * fence and the PENDING status, any refresh lease is cleared (so an in-flight refresh of the old
    * token can no longer change the item), and the item is due at `pickUpAt`, so an authorization
    * whose callback dies before `recordAuthorization` is found and indexed by the refresher.
+   * The item as it was tells a first authorization from a re-authorization: this write never
+   * touches `authorizedAt`, so even a retry after a lost answer reads the one from before.
    */
-  async beginAuthorization(start: AuthorizationStart): Promise<void> {
-    await this.documentClient.send(
+  async beginAuthorization(start: AuthorizationStart): Promise<AuthorizationStarted> {
+    const output = await this.documentClient.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { sellerId: start.sellerId, region: start.region },
@@ -58,15 +74,19 @@ export class SellerRepository {
           ':pickUpAt': start.pickUpAt,
           ':now': start.nowSeconds,
         },
+        ReturnValues: 'ALL_OLD',
       }),
     );
+    const previous = output?.Attributes?.authorizedAt;
+    return typeof previous === 'number' ? { previousAuthorizedAt: previous } : {};
   }
 
   /**
-   * Step three, after the secret: the item returns to service. Returns false, writing nothing,
-   * when a later authorization of the same seller has begun since; the item is then its to write.
+   * Step three, after the secret: the item returns to service with a new 365-day authorization
+   * (its expiry notices and refresh-failing mark reset). Writes nothing when a later
+   * authorization of the same seller has begun since; the item is then its to write.
    */
-  async recordAuthorization(record: AuthorizationRecord): Promise<boolean> {
+  async recordAuthorization(record: AuthorizationRecord): Promise<RecordedAuthorization> {
     const set = [
       '#kind = :kind',
       '#status = :status',
@@ -77,7 +97,7 @@ export class SellerRepository {
       'updatedAt = :now',
       'failureCount = :zero',
     ];
-    const remove = ['lastError'];
+    const remove = ['lastError', 'refreshFailingSince', 'expiryNoticeDays'];
     const values: Record<string, unknown> = {
       ':kind': record.kind,
       ':status': record.status,
@@ -87,6 +107,13 @@ export class SellerRepository {
       ':zero': 0,
       ':authorizationId': record.authorizationId,
     };
+    // Grantless and device tokens carry no seller consent, so they have no yearly expiry.
+    const authorizationExpiresAt =
+      record.kind === TokenKind.Seller ? record.nowSeconds + AUTHORIZATION_LIFETIME_SECONDS : undefined;
+    if (authorizationExpiresAt !== undefined) {
+      set.push('authorizationExpiresAt = :authorizationExpiresAt');
+      values[':authorizationExpiresAt'] = authorizationExpiresAt;
+    }
     if (record.nextRefreshAt === undefined) {
       remove.push('nextRefreshAt');
     } else {
@@ -104,9 +131,9 @@ export class SellerRepository {
           ExpressionAttributeValues: values,
         }),
       );
-      return true;
+      return { recorded: true, ...(authorizationExpiresAt !== undefined ? { authorizationExpiresAt } : {}) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return { recorded: false };
       throw error;
     }
   }

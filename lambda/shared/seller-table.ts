@@ -42,6 +42,15 @@ export interface SellerItem {
   readonly failureCount?: number;
   readonly lastError?: string;
   readonly authorizedAt?: number;
+  /** `authorizedAt` + 365 days, for sellers only (Amazon's yearly re-authorization). */
+  readonly authorizationExpiresAt?: number;
+  /**
+   * The smallest `Seller authorization expiring` threshold (days) already notified for the current
+   * authorization; a re-authorization removes it. Set before the event is sent, so never a duplicate.
+   */
+  readonly expiryNoticeDays?: number;
+  /** Set when `Token refresh failing` was sent; the first success after it sends `recovered`. */
+  readonly refreshFailingSince?: number;
   readonly updatedAt?: number;
   /** Single-flight refresh lease: the holder's id and when the lease lapses (epoch seconds). */
   readonly leaseOwner?: string;
@@ -54,6 +63,12 @@ export interface SellerItem {
    */
   readonly authorizationId?: string;
 }
+
+/** Amazon requires a seller to re-authorize a public app every 365 days; it publishes no API for the date. */
+export const AUTHORIZATION_LIFETIME_SECONDS = 365 * 86_400;
+
+/** `Seller authorization expiring` goes out this many days before the expiry, most distant first. */
+export const AUTHORIZATION_EXPIRY_NOTICE_DAYS = [30, 7, 1] as const;
 
 export const grantlessItemKey = (scope: string): string => `grantless#${scope}`;
 export const deviceItemKey = (accountId: string): string => `device#${accountId}`;

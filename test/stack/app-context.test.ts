@@ -46,6 +46,14 @@ describe('readAppConfig', () => {
     });
   });
 
+  test('alarmTopicArn: an SNS topic ARN every alarm notifies; anything else is named', () => {
+    const arn = 'arn:aws:sns:us-east-1:123456789012:lwa-ops';
+    expect(read({ alarmTopicArn: arn }).service).toEqual({ alarmTopicArn: arn });
+    expect(() => read({ alarmTopicArn: 'lwa-ops' })).toThrow(
+      /Context key "alarmTopicArn" must be an SNS topic ARN/,
+    );
+  });
+
   test('cdk.json values keep their JSON types', () => {
     const config = read({ lwaEndpoints: { EU: 'https://api.amazon.com' }, refreshRegions: ['FE'] });
     expect(config.service).toEqual({

@@ -257,14 +257,16 @@ describe('API Gateway', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
       TracingEnabled: true,
-      MethodSettings: [
+      MethodSettings: Match.arrayWith([
         Match.objectLike({
           HttpMethod: '*',
           ResourcePath: '/*',
           ThrottlingRateLimit: 10,
           ThrottlingBurstLimit: 20,
         }),
-      ],
+        // Per-method metrics for the callback's alarm and dashboard only.
+        Match.objectLike({ HttpMethod: 'GET', ResourcePath: '/~1callback', MetricsEnabled: true }),
+      ]),
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
     });
     const stage = onlyResource(template, 'AWS::ApiGateway::Stage');

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   BatchGetSecretValueCommand,
   GetSecretValueCommand,
@@ -12,6 +13,7 @@ import { type RefreshRunSummary, runRefresh } from '../../lambda/refresh/refresh
 import { createRefreshDeps, type RefreshRuntime } from '../../lambda/refresh/wiring';
 import { AppCredentialsProvider } from '../../lambda/shared/app-credentials';
 import { DEFAULT_AWS_RETRY } from '../../lambda/shared/aws-clients';
+import { EventBridgePublisher, noLifecycleEvents } from '../../lambda/shared/lifecycle-events';
 import { LwaClient } from '../../lambda/shared/lwa-client';
 import type { Region } from '../../lambda/shared/regions';
 import { SellerRepository } from '../../lambda/shared/seller-repository';
@@ -97,6 +99,9 @@ export async function startRefreshHarness(options: RefreshHarnessOptions = {}): 
     lwa: new LwaClient(),
     tokens: new TokenStore(secretsManager, retry),
     sellers: new SellerRepository(deployment.documentClient, deployment.sellerTableName),
+    events: config.eventBusName
+      ? new EventBridgePublisher(new EventBridgeClient({}), config.eventBusName, { retry, log: logger })
+      : noLifecycleEvents,
     clock: clock.now,
     random: Math.random,
     retry,

@@ -1,5 +1,7 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Region } from '../../../lambda/shared/regions';
 import type { LwaHold } from '../../emulators/lwa';
+import { captureLifecycleEvents, type EventCapture } from '../../support/event-capture';
 import { captureLogs, type LogCapture } from '../../support/log-capture';
 import { type RefreshHarness, sellerIds, startRefreshHarness } from '../../support/refresh-harness';
 
@@ -30,14 +32,17 @@ interface Reauthorization {
 describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => {
   let harness: RefreshHarness;
   let logs: LogCapture;
+  let bus: EventCapture;
 
   beforeAll(async () => {
     logs = captureLogs();
+    bus = await captureLifecycleEvents();
     // EU's LWA issues 15-minute tokens, NA's and FE's one-hour tokens: the schedule must follow
     // the expires_in each one returns.
     harness = await startRefreshHarness({
       defaultEmulator: { expiresIn: 3600, rotation: 'every-refresh' },
       emulators: { EU: { expiresIn: 900, rotation: 'every-refresh' } },
+      env: { EVENT_BUS_NAME: bus.eventBusName },
     });
   });
 
@@ -59,10 +64,23 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     const start = harness.clock.now();
     const expiredReads: string[] = [];
     let ticks = 0;
-    // 10% of the sellers authorize again at random moments in the first 20 hours (so their later
+    // Five sellers whose yearly authorization runs out within the day, 4, 8, … 20 hours from now
+    const backDated = sellers.slice(0, 5);
+    for (const [i, seller] of backDated.entries()) {
+      await harness.deployment.documentClient.send(
+        new UpdateCommand({
+          TableName: harness.deployment.sellerTableName,
+          Key: seller,
+          UpdateExpression: 'SET authorizationExpiresAt = :at',
+          ExpressionAttributeValues: { ':at': Math.floor(start / 1000) + (i + 1) * 4 * 3600 },
+        }),
+      );
+    }
+    const tokensExpiredByRun: number[] = [];
+    // 10% of the sellers (none of the back-dated ones, whose expiry notices are checked) authorize again at random moments in the first 20 hours (so their later
     // refreshes show the new token chain); three of them while their refresh waits for LWA.
     const random = seededRandom(20261128);
-    const shuffled = [...sellers].sort(() => random() - 0.5);
+    const shuffled = sellers.filter((seller) => !backDated.includes(seller)).sort(() => random() - 0.5);
     const wave: Reauthorization[] = shuffled.slice(0, sellers.length / 10).map((seller, i) => ({
       seller,
       tick: 1 + Math.floor(random() * ((20 * 3600_000) / TICK_MS)),
@@ -104,7 +122,9 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
         held.release();
         reauthorization.done = true;
       }
-      superseded += (await running).superseded;
+      const summary = await running;
+      superseded += summary.superseded;
+      tokensExpiredByRun.push(summary.tokensExpired);
       // The refresh that was in flight left the re-authorization's refresh token in place.
       for (const { seller, refreshToken } of authorizedTokens) {
         const stored = await harness.readSecret(seller.sellerId, seller.region);
@@ -149,6 +169,13 @@ describe('a simulated day of scheduled refreshes (moto + LWA emulators)', () => 
     // Each refresh caught in flight was overtaken by its re-authorization.
     expect(superseded).toBe(wave.filter((r) => r.duringRefresh).length);
     expect(logs.leaksOf(harness.issuedSecrets())).toEqual([]);
+    // The TokensExpired gauge stayed 0 in every run.
+    expect(tokensExpiredByRun).toHaveLength(ticks);
+    expect(tokensExpiredByRun.filter((count) => count !== 0)).toEqual([]);
+    // Exactly one expiring event (the 1-day one) per back-dated seller, and none for the others.
+    const expiring = (await bus.drain()).filter((e) => e['detail-type'] === 'Seller authorization expiring');
+    expect(expiring.map((e) => e.detail.sellerId).sort()).toEqual(backDated.map((s) => s.sellerId).sort());
+    expect(expiring.every((e) => e.detail.daysBefore === 1)).toBe(true);
     // ~4,300 refreshes and ~2,200 batch reads against moto take a few minutes.
   }, 900_000);
 });

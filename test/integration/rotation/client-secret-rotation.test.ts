@@ -29,6 +29,7 @@ import { runRefresh } from '../../../lambda/refresh/refresher';
 import { createRefreshDeps } from '../../../lambda/refresh/wiring';
 import { AppCredentialsProvider } from '../../../lambda/shared/app-credentials';
 import { DEFAULT_AWS_RETRY } from '../../../lambda/shared/aws-clients';
+import { noLifecycleEvents } from '../../../lambda/shared/lifecycle-events';
 import { LwaClient } from '../../../lambda/shared/lwa-client';
 import { SellerRepository } from '../../../lambda/shared/seller-repository';
 import { TokenStore } from '../../../lambda/shared/token-store';
@@ -221,6 +222,7 @@ describe('client-secret rotation end to end (moto SQS, LWA and SP-API emulators,
       lwa: new LwaClient(),
       tokens: new TokenStore(deployment.secretsManager, retry),
       sellers: new SellerRepository(deployment.documentClient, deployment.sellerTableName),
+      events: noLifecycleEvents,
       clock: clock.now,
       random: Math.random,
       retry,

@@ -149,6 +149,14 @@ function givenSellerTableWritable(): void {
   });
 }
 
+let published: Array<{ type: string; detail: Record<string, unknown> }> = [];
+const recordingEvents = {
+  publish: async (type: string, detail: Record<string, unknown>) => {
+    published.push({ type, detail });
+    return true;
+  },
+};
+
 function deps(
   overrides: { random?: () => number; leadSeconds?: number; spreadSeconds?: number } = {},
 ): CompleteAuthorizationDeps {
@@ -160,6 +168,7 @@ function deps(
     lwa: new LwaClient({ fetch: fakeFetch, timeoutMs: 1_000 }),
     tokens: new TokenStore(secretsManager, retry),
     sellers: new SellerRepository(documentClient, SELLER_TABLE),
+    events: recordingEvents,
     clock,
     random: overrides.random ?? (() => 0.5),
     retry,
@@ -210,6 +219,7 @@ beforeEach(() => {
   nowMs = NOW_MS;
   lwaLatencyMs = 0;
   calls = [];
+  published = [];
 });
 
 describe('startAuthorization', () => {
@@ -356,6 +366,84 @@ describe('completeAuthorization', () => {
     expect(createSecret?.calledBefore(updateItem as NonNullable<typeof updateItem>)).toBe(true);
   });
 
+  it('records a 365-day authorization and announces a first authorization as "Seller authorized"', async () => {
+    // Prepare: the write finds no earlier item, so UPDATED_OLD returns nothing
+    givenAppCredentials();
+    givenState();
+    givenNoSecretYet();
+    givenSellerTableWritable();
+    lwaAnswers = [tokens()];
+
+    // Act
+    await completeAuthorization(deps(), input);
+
+    // Assess
+    expect(ddbMock).toReceiveCommandWith(UpdateCommand, {
+      UpdateExpression: expect.stringContaining('authorizationExpiresAt = :authorizationExpiresAt'),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':authorizationExpiresAt': NOW_S + 365 * 86_400,
+      }),
+      ReturnValues: 'UPDATED_OLD',
+    });
+    const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.UpdateExpression).toMatch(/REMOVE .*refreshFailingSince/);
+    expect(update?.UpdateExpression).toMatch(/REMOVE .*expiryNoticeDays/);
+    expect(published).toEqual([
+      {
+        type: 'Seller authorized',
+        detail: {
+          sellerId: SELLER,
+          region: 'EU',
+          kind: 'seller',
+          status: 'ACTIVE',
+          authorizedAt: new Date(NOW_S * 1000).toISOString(),
+          authorizationExpiresAt: new Date((NOW_S + 365 * 86_400) * 1000).toISOString(),
+        },
+      },
+    ]);
+  });
+
+  it('announces "Seller reauthorized" when the item already had an authorization', async () => {
+    // Prepare: the seller authorized 364 days ago (the yearly renewal)
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    const earlier = NOW_S - 364 * 86_400;
+    ddbMock.on(UpdateCommand).resolves({ Attributes: { authorizedAt: earlier } });
+    lwaAnswers = [tokens()];
+
+    // Act
+    await completeAuthorization(deps(), input);
+
+    // Assess
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      type: 'Seller reauthorized',
+      detail: {
+        sellerId: SELLER,
+        region: 'EU',
+        previousAuthorizedAt: new Date(earlier * 1000).toISOString(),
+        authorizationExpiresAt: new Date((NOW_S + 365 * 86_400) * 1000).toISOString(),
+      },
+    });
+  });
+
+  it('answers the seller even when the event cannot be published', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
+    givenNoSecretYet();
+    givenSellerTableWritable();
+    lwaAnswers = [tokens()];
+    const dropping = { ...deps(), events: { publish: async () => false } };
+
+    // Act
+    const outcome = await completeAuthorization(dropping, input);
+
+    // Assess
+    expect(outcome.status).toBe('ACTIVE');
+  });
+
   it('exchanges the code at the region’s LWA endpoint with the app’s credentials', async () => {
     // Prepare
     givenAppCredentials();
@@ -483,7 +571,7 @@ describe('completeAuthorization', () => {
     const update = sellerUpdate();
     expect(update.TableName).toBe(SELLER_TABLE);
     expect(update.Key).toEqual({ sellerId: SELLER, region: 'EU' });
-    expect(update.UpdateExpression).toMatch(/ REMOVE lastError$/);
+    expect(update.UpdateExpression).toMatch(/ REMOVE lastError, refreshFailingSince, expiryNoticeDays$/);
     expect(update.ExpressionAttributeValues).toMatchObject({
       ':status': 'ACTIVE',
       ':secretName': `lwa-tokens/sellers/EU/${SELLER}`,

@@ -79,6 +79,16 @@ describe('loadRefreshConfig', () => {
     expect(loadRefreshConfig({ ...MINIMAL_ENV, EVENT_BUS_NAME: '  ' }).eventBusName).toBeUndefined();
   });
 
+  it('reads AUTHORIZE_URL for the expiring events, and names it when it is not a plain URL', () => {
+    // Assess
+    const url = 'https://abc123.execute-api.us-east-1.amazonaws.com/prod/authorize';
+    expect(loadRefreshConfig({ ...MINIMAL_ENV, AUTHORIZE_URL: ` ${url} ` }).authorizeUrl).toBe(url);
+    expect(loadRefreshConfig(MINIMAL_ENV).authorizeUrl).toBeUndefined();
+    expect(() => loadRefreshConfig({ ...MINIMAL_ENV, AUTHORIZE_URL: `${url}?region=NA` })).toThrow(
+      /AUTHORIZE_URL must be an absolute http\(s\) URL without a query/,
+    );
+  });
+
   it.each(['SELLER_TABLE_NAME', 'APP_SECRET_ID', 'LWA_ENDPOINTS', 'TOKEN_KMS_KEY_ID'])(
     'names %s when it is missing',
     (variable) => {

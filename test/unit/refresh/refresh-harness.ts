@@ -177,7 +177,14 @@ export function createHarness(
   dynamo.on(QueryCommand).callsFake((input) => ({
     Items: options.sellers
       .filter((item) => item.region === input.ExpressionAttributeValues[':region'])
-      .map(({ sellerId, region, nextRefreshAt }) => ({ sellerId, region, nextRefreshAt })),
+      // The index projects every attribute.
+      .map(({ sellerId, region, nextRefreshAt, status, accessTokenExpiresAt }) => ({
+        sellerId,
+        region,
+        nextRefreshAt,
+        status,
+        accessTokenExpiresAt,
+      })),
   }));
   dynamo.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
     const sellerId = String(input.Key?.sellerId);

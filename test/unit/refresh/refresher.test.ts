@@ -222,7 +222,7 @@ describe('refreshOne', () => {
           failureCount: 0,
           lastRefreshedAt: NOW,
         },
-        remove: ['lastError', 'leaseOwner', 'leaseExpiresAt'],
+        remove: ['lastError', 'refreshFailingSince', 'leaseOwner', 'leaseExpiresAt'],
         condition: UNDER_LEASE,
         owner: OWNER,
       },
@@ -885,19 +885,19 @@ describe('runRefresh', () => {
     expectNoTokensLogged(log);
   });
 
-  it('takes no work when the deadline has already passed', async () => {
-    // Prepare
+  it('takes no work when the deadline has already passed, but still counts the expired tokens it left', async () => {
+    // Prepare: one due seller whose token ran out a minute ago, one still valid
     const { deps, lwa } = createHarness(dynamo, secretsManager, {
-      sellers: [seller('A1SELLER0001')],
+      sellers: [seller('A1SELLER0001', 'NA', { accessTokenExpiresAt: NOW - 60 }), seller('A1SELLER0002')],
       config: { concurrency: 3 },
     });
 
     // Act
     const summary = await runRefresh(deps, { deadlineMs: NOW_MS - 1, owner: OWNER });
 
-    // Assess
-    expect(summary).toEqual({ ...emptySummary(), budgetExhausted: true });
-    expect(dynamo).not.toReceiveCommand(QueryCommand);
+    // Assess: the due pages are read for the TokensExpired gauge, and nothing is written
+    expect(summary).toEqual({ ...emptySummary(), budgetExhausted: true, tokensExpired: 1 });
+    expect(dynamo).toReceiveCommandTimes(QueryCommand, 1);
     expect(dynamo).not.toReceiveCommand(UpdateCommand);
     expect(lwa).not.toHaveBeenCalled();
   });
