@@ -419,7 +419,9 @@ describe('optional settings', () => {
       refreshDeadLetterAlarm: false,
     });
     expect(refresherAlarmMetrics(Template.fromStack(stack))).not.toContain('RunBudgetExhausted');
-    expect(refresherAlarmMetrics(Template.fromStack(stack))).not.toContain('ApproximateNumberOfMessagesVisible');
+    expect(refresherAlarmMetrics(Template.fromStack(stack))).not.toContain(
+      'ApproximateNumberOfMessagesVisible',
+    );
     expect(service.refresher.refreshBehindMetric.metricName).toBe('RunBudgetExhausted');
   });
 });

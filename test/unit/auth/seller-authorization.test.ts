@@ -352,6 +352,7 @@ describe('completeAuthorization', () => {
       status: 'ACTIVE',
       secretName: `lwa-tokens/sellers/EU/${SELLER}`,
       keptStoredRefreshToken: false,
+      authorizationExpiresAt: NOW_S + 365 * 86_400,
     });
     expect(calls).toEqual([
       'DeleteItem(state)',
@@ -367,7 +368,7 @@ describe('completeAuthorization', () => {
   });
 
   it('records a 365-day authorization and announces a first authorization as "Seller authorized"', async () => {
-    // Prepare: the write finds no earlier item, so UPDATED_OLD returns nothing
+    // Prepare: the fence write finds no earlier item, so ALL_OLD returns nothing
     givenAppCredentials();
     givenState();
     givenNoSecretYet();
@@ -383,9 +384,10 @@ describe('completeAuthorization', () => {
       ExpressionAttributeValues: expect.objectContaining({
         ':authorizationExpiresAt': NOW_S + 365 * 86_400,
       }),
-      ReturnValues: 'UPDATED_OLD',
     });
-    const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    // The first write (the fence) reads the item as it was, which tells first from later.
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ReturnValues).toBe('ALL_OLD');
+    const update = ddbMock.commandCalls(UpdateCommand).at(-1)?.args[0].input;
     expect(update?.UpdateExpression).toMatch(/REMOVE .*refreshFailingSince/);
     expect(update?.UpdateExpression).toMatch(/REMOVE .*expiryNoticeDays/);
     expect(published).toEqual([

@@ -53,7 +53,7 @@ describe('StatusCensus', () => {
     // Assess: grantless items and regions this refresher does not serve are not counted
     expect(runs[0]).toBeUndefined();
     expect(runs[1]).toBeUndefined();
-    const pass = { ACTIVE: 2, DEGRADED: 1, REAUTH_REQUIRED: 1, ACCESS_ONLY: 1 };
+    const pass = { ACTIVE: 2, DEGRADED: 1, REAUTH_REQUIRED: 1, ACCESS_ONLY: 1, PENDING: 0 };
     expect(runs[2]).toEqual(pass);
     // The next pass has started; the completed one stays published meanwhile.
     expect(runs[3]).toEqual(pass);
