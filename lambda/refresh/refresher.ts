@@ -10,7 +10,12 @@ import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } fr
 import { type Clock, toEpochSeconds } from '../shared/clock';
 import { LifecycleEvent, type LifecycleEventPublisher } from '../shared/lifecycle-events';
 import { errorName } from '../shared/logger';
-import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
+import {
+  type IncompleteTokenResponse,
+  type LwaClient,
+  LwaError,
+  type LwaTokenResponse,
+} from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
 import { computeRefreshSchedule } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
@@ -235,7 +240,7 @@ export async function refreshOne(
   // Generated before LWA is called, so every write retry is the same idempotent request.
   const clientRequestToken = randomUUID();
   const issuedAtMs = deps.clock();
-  let response: LwaTokenResponse;
+  let response: LwaTokenResponse | IncompleteTokenResponse;
   try {
     response = await callLwa(deps, due.region, (clientId, clientSecret) => {
       const endpoint = deps.config.lwaEndpoints[due.region];
@@ -255,7 +260,7 @@ export async function refreshOne(
         'LWA refused a grantless scope (invalid_scope); check the roles of the app in the developer console or remove the scope',
         { ...ids, scope: item.scope },
       );
-      return degrade(deps, due, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
+      return degrade(deps, due, owner, item, code, { retryAfterSeconds: INVALID_SCOPE_RETRY_SECONDS });
     }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
       deps.log.warn('Refresh token rejected (invalid_grant); the seller must authorize again', ids);
@@ -269,24 +274,39 @@ export async function refreshOne(
     return degrade(deps, due, owner, item, code);
   }
 
-  const schedule = computeRefreshSchedule({
-    issuedAtMs,
-    expiresInSeconds: response.expiresIn,
-    leadSeconds: config.leadSeconds,
-    spreadSeconds: config.spreadSeconds,
-    random: deps.random,
-  });
   // LWA may return no refresh token or the same one; then the stored one stays valid.
   const storedRefreshToken = grant.kind === 'refresh' ? grant.refreshToken : undefined;
   const rotated =
     grant.kind === 'refresh' &&
     response.refreshToken !== undefined &&
     response.refreshToken !== storedRefreshToken;
+  const incomplete = 'incomplete' in response ? response.incomplete : undefined;
+  if (incomplete && !rotated) {
+    deps.log.warn('LWA answered without a usable access token; will retry later', {
+      ...ids,
+      missing: incomplete,
+    });
+    return degrade(deps, due, owner, item, 'malformed_response');
+  }
+  const schedule =
+    'incomplete' in response
+      ? undefined
+      : computeRefreshSchedule({
+          issuedAtMs,
+          expiresInSeconds: response.expiresIn,
+          leadSeconds: config.leadSeconds,
+          spreadSeconds: config.spreadSeconds,
+          random: deps.random,
+        });
   const value: TokenSecretValue = {
     ...(stored ?? { region: due.region }),
     ...(grant.kind === 'grantless' ? { scope: grant.scope } : {}),
-    accessToken: response.accessToken,
-    accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
+    // An incomplete answer keeps the stored access token when it brought none (the secret's JSON
+    // requires one), and either way marks it expired so no reader trusts it (invariant 10).
+    accessToken: response.accessToken || stored?.accessToken || '',
+    accessTokenExpiresAt: new Date(
+      (schedule?.accessTokenExpiresAt ?? toEpochSeconds(issuedAtMs)) * 1000,
+    ).toISOString(),
     refreshToken: rotated ? response.refreshToken : storedRefreshToken,
     tokenType: response.tokenType,
     updatedAt: new Date(issuedAtMs).toISOString(),
@@ -318,6 +338,15 @@ export async function refreshOne(
     return degrade(deps, due, owner, item, 'secret_write_failed');
   }
   if (rotated) summary.rotationsStored++;
+  if (!schedule) {
+    deps.log.warn(
+      'LWA rotated the refresh token but sent no usable access token; stored the rotated refresh token, marked the access token expired, and will retry shortly',
+      { ...ids, missing: incomplete },
+    );
+    return degrade(deps, due, owner, item, 'incomplete_token_response', {
+      retryAfterSeconds: INCOMPLETE_ANSWER_RETRY_SECONDS,
+    });
+  }
 
   const recorded = await deps.repository.recordRefreshed(due, owner, {
     accessTokenExpiresAt: schedule.accessTokenExpiresAt,
@@ -339,11 +368,11 @@ export async function refreshOne(
  * Calls LWA with bounded retries for transient failures (honouring Retry-After). When LWA
  * rejects the client, the previous client secret is tried during a rotation before giving up.
  */
-async function callLwa(
+async function callLwa<T>(
   deps: RefreshDeps,
   _region: Region,
-  request: (clientId: string, clientSecret: string) => Promise<LwaTokenResponse>,
-): Promise<LwaTokenResponse> {
+  request: (clientId: string, clientSecret: string) => Promise<T>,
+): Promise<T> {
   let credentials: AppCredentials;
   try {
     credentials = await deps.appCredentials.get();
@@ -421,8 +450,9 @@ async function degrade(
   owner: string,
   item: SellerItem,
   code: string,
-  retryAfterSeconds?: number,
+  options: { retryAfterSeconds?: number } = {},
 ): Promise<SellerOutcome> {
+  const { retryAfterSeconds } = options;
   const nowSeconds = toEpochSeconds(deps.clock());
   const failureCount = (item.failureCount ?? 0) + 1;
   const marked = await deps.repository.recordDegraded(due, owner, {
@@ -441,6 +471,9 @@ async function degrade(
   });
   return marked ? 'degraded' : 'lease-lost';
 }
+
+/** Invariant 10: after an answer without a usable access token, the seller has none; retry soon. */
+const INCOMPLETE_ANSWER_RETRY_SECONDS = 120;
 
 /** An app that may not use a scope won't be allowed a minute later either; look again hourly. */
 const INVALID_SCOPE_RETRY_SECONDS = 3600;

@@ -223,6 +223,73 @@ describe('refreshOne', () => {
     ]);
   });
 
+  it.each([
+    ['no expires_in', { access_token: 'Atza|partial' }, 'Atza|partial'],
+    ['a zero expires_in', { access_token: 'Atza|partial', expires_in: 0 }, 'Atza|partial'],
+    ['a non-numeric expires_in', { access_token: 'Atza|partial', expires_in: 'soon' }, 'Atza|partial'],
+    ['an empty access token', { access_token: '', expires_in: 3600 }, 'Atza|old-A1SELLER0001'],
+  ])(
+    'stores a refresh token rotated in a 200 with %s, marks the access token expired and retries within 5 minutes',
+    async (_label, answer, accessToken) => {
+      // Prepare
+      const { run, item, harness, summary } = oneSeller();
+      harness.lwa.mockImplementation(() =>
+        json(200, { refresh_token: rotatedRefreshToken(item.sellerId), token_type: 'bearer', ...answer }),
+      );
+
+      // Act
+      const outcome = await run();
+
+      // Assess: the new refresh token is AWSCURRENT, with an access token nobody will trust
+      expect(outcome).toBe('degraded');
+      expect(summary).toMatchObject({ rotationsStored: 1, unpersistedRotations: 0 });
+      expect(writtenSecrets(secretsManager).map((w) => w.value)).toEqual([
+        {
+          sellerId: item.sellerId,
+          region: 'NA',
+          accessToken,
+          accessTokenExpiresAt: new Date(NOW_MS).toISOString(),
+          refreshToken: rotatedRefreshToken(item.sellerId),
+          tokenType: 'bearer',
+          updatedAt: new Date(NOW_MS).toISOString(),
+        },
+      ]);
+      const [update, ...more] = itemUpdates(dynamo);
+      expect(more).toEqual([]);
+      expect(update?.set).toMatchObject({
+        status: 'DEGRADED',
+        lastError: 'incomplete_token_response',
+        failureCount: 1,
+      });
+      expect(update?.set.nextRefreshAt).toBeGreaterThan(NOW);
+      expect(update?.set.nextRefreshAt).toBeLessThanOrEqual(NOW + 300);
+      expect(harness.log.warn).toHaveBeenCalledWith(
+        expect.stringContaining('stored the rotated refresh token'),
+        expect.objectContaining({ sellerId: item.sellerId, region: 'NA' }),
+      );
+      expectNoTokensLogged(harness.log);
+    },
+  );
+
+  it('degrades with malformed_response, writing nothing, when an incomplete answer did not rotate the refresh token', async () => {
+    // Prepare
+    const { run, item, harness } = oneSeller();
+    harness.lwa.mockImplementation(() =>
+      json(200, { access_token: 'Atza|partial', refresh_token: storedRefreshToken(item.sellerId) }),
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+      status: 'DEGRADED',
+      lastError: 'malformed_response',
+    });
+  });
+
   it('writes the secret before the item update that releases the lease', async () => {
     // Prepare
     const { run, item, harness } = oneSeller();
