@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import { loadRefreshConfig } from './config';
-import { type RefreshRunSummary, runRefresh } from './refresher';
+import { type RefreshRunSummary, runRefresh, secretWriteDeadline } from './refresher';
 import { createRefreshDeps } from './wiring';
 
 const config = loadRefreshConfig();
@@ -28,9 +28,14 @@ export async function handleRefresh(
   _event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<RefreshRunSummary> {
-  const deadlineMs = refreshDeadline(systemClock(), context.getRemainingTimeInMillis(), config);
+  const nowMs = systemClock();
+  const remainingMs = context.getRemainingTimeInMillis();
+  const deadlineMs = refreshDeadline(nowMs, remainingMs, config);
   eventsDropped = 0;
-  const summary = await runRefresh(deps, { deadlineMs });
+  const summary = await runRefresh(deps, {
+    deadlineMs,
+    writeDeadlineMs: secretWriteDeadline(nowMs, remainingMs),
+  });
   publish(summary);
   metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   logger.info('Refresh run finished', { ...summary });

@@ -21,7 +21,7 @@ import { computeRefreshSchedule } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
 import { type SellerItem, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
-import type { TokenStore } from '../shared/token-store';
+import type { TokenStore, WriteTokenSecretInput } from '../shared/token-store';
 import type { RateLimiter, Semaphore } from './pacing';
 import type { DueItem, RefreshRepository } from './refresh-repository';
 
@@ -117,13 +117,35 @@ class AppFault extends Error {
 }
 
 /**
+ * Time kept after a rotated token's last write attempt: the item update that follows it, the run
+ * summary and the metrics flush.
+ */
+export const SECRET_WRITE_MARGIN_MS = 10_000;
+
+/**
+ * A rotated token's write retries until the invocation itself is about to end (invariant 11), not
+ * only until the run stops taking work: an account-wide throttling burst can outlast the run budget.
+ */
+export function secretWriteDeadline(nowMs: number, remainingMs: number): number {
+  return nowMs + remainingMs - SECRET_WRITE_MARGIN_MS;
+}
+
+/**
  * One refresh run: pull due items region by region (interleaved, so one region's backlog
  * can't starve another), refresh each under a lease with bounded concurrency, and stop taking
  * new work at `deadlineMs`. Whatever is left stays due for the next run.
  */
 export async function runRefresh(
   deps: RefreshDeps,
-  options: { deadlineMs: number; owner?: string },
+  options: {
+    deadlineMs: number;
+    /**
+     * Until when a rotated token's write keeps retrying (invariant 11): the invocation's own end
+     * less a safety margin, later than `deadlineMs`. Defaults to `deadlineMs`.
+     */
+    writeDeadlineMs?: number;
+    owner?: string;
+  },
 ): Promise<RefreshRunSummary> {
   const owner = options.owner ?? randomUUID();
   const summary = emptyRefreshSummary();
@@ -143,7 +165,13 @@ export async function runRefresh(
       if (next.done || stop) return;
       summary.due++;
       try {
-        const outcome = await refreshOne(deps, next.value, owner, summary);
+        const outcome = await refreshOne(
+          deps,
+          next.value,
+          owner,
+          summary,
+          options.writeDeadlineMs ?? options.deadlineMs,
+        );
         count(summary, outcome);
       } catch (error) {
         if (error instanceof AppFault) {
@@ -184,12 +212,16 @@ function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
   else if (outcome === 'lease-lost') summary.leaseLost++;
 }
 
-/** Refreshes one seller under its lease. Exported for focused tests. */
+/**
+ * Refreshes one seller under its lease. Exported for focused tests. Without `writeDeadlineMs`
+ * the secret write makes the token store's bounded number of attempts.
+ */
 export async function refreshOne(
   deps: RefreshDeps,
   due: DueItem,
   owner: string,
   summary: RefreshRunSummary,
+  writeDeadlineMs?: number,
 ): Promise<SellerOutcome> {
   const { config } = deps;
   const item = await deps.repository.acquireLease(
@@ -311,9 +343,9 @@ export async function refreshOne(
     tokenType: response.tokenType,
     updatedAt: new Date(issuedAtMs).toISOString(),
   };
+  const pace = () => deps.secretWrites.acquire();
   try {
-    await deps.secretWrites.acquire();
-    const { attempts } = await deps.tokens.write({
+    const input: WriteTokenSecretInput = {
       secretName: item.secretName,
       value,
       clientRequestToken,
@@ -322,13 +354,22 @@ export async function refreshOne(
         grant.kind === 'grantless'
           ? { scope: grant.scope, region: due.region }
           : { sellerId: due.sellerId, region: due.region },
-    });
+    };
+    // Every attempt, retries included, takes a slot from the write pacer (invariant 6).
+    const { attempts } =
+      writeDeadlineMs === undefined
+        ? await pace().then(() => deps.tokens.write(input))
+        : await deps.tokens.write(input, {
+            deadlineMs: writeDeadlineMs,
+            clock: deps.clock,
+            beforeAttempt: pace,
+          });
     summary.secretWriteRetries += attempts - 1;
   } catch (error) {
     if (rotated) {
       summary.unpersistedRotations++;
       deps.log.error(
-        'Unpersisted rotation: LWA rotated the refresh token but the secret write failed after every retry',
+        'Unpersisted rotation: LWA rotated the refresh token but the secret write still failed when its retries ran out',
         {
           ...ids,
           error: errorName(error),

@@ -603,6 +603,71 @@ describe('refreshOne', () => {
     expectNoTokensLogged(harness.log);
   });
 
+  it('retries a rotated token write throttled far past the bounded retries until it is stored, pacing every attempt', async () => {
+    // Prepare: throttled for 40 attempts; the write may go on for two minutes
+    const { item, harness, summary } = oneSeller();
+    let throttledFor = 40;
+    secretsManager.on(PutSecretValueCommand).callsFake(() => {
+      if (throttledFor-- > 0) throw throttled();
+      return {};
+    });
+    const paced = jest.spyOn(harness.deps.secretWrites, 'acquire');
+
+    // Act
+    const outcome = await refreshOne(harness.deps, due(item), OWNER, summary, NOW_MS + 120_000);
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(summary).toMatchObject({ rotationsStored: 1, unpersistedRotations: 0, secretWriteRetries: 40 });
+    const written = writtenSecrets(secretsManager);
+    expect(written).toHaveLength(41);
+    expect(new Set(written.map((w) => w.clientRequestToken)).size).toBe(1);
+    expect(paced).toHaveBeenCalledTimes(41);
+    expect(written.at(-1)?.value.refreshToken).toBe(rotatedRefreshToken(item.sellerId));
+  });
+
+  it('counts a rotation still unwritten at the write deadline as unpersisted, logged without the token', async () => {
+    // Prepare
+    const { item, harness, summary } = oneSeller();
+    secretsManager.on(PutSecretValueCommand).rejects(throttled());
+    const deadline = NOW_MS + 30_000;
+
+    // Act
+    const outcome = await refreshOne(harness.deps, due(item), OWNER, summary, deadline);
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(summary.unpersistedRotations).toBe(1);
+    expect(writtenSecrets(secretsManager).length).toBeGreaterThan(3);
+    expect(harness.time.now).toBeLessThanOrEqual(deadline);
+    expect(harness.log.error).toHaveBeenCalledWith(
+      expect.stringContaining('Unpersisted rotation'),
+      expect.objectContaining({ sellerId: item.sellerId, error: 'ThrottlingException' }),
+    );
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('gives runRefresh writes until the write deadline, past the deadline for taking work', async () => {
+    // Prepare
+    const item = seller('A1SELLER0001');
+    const harness = createHarness(dynamo, secretsManager, { sellers: [item] });
+    let throttledFor = 40;
+    secretsManager.on(PutSecretValueCommand).callsFake(() => {
+      if (throttledFor-- > 0) throw throttled();
+      return {};
+    });
+
+    // Act
+    const summary = await runRefresh(harness.deps, {
+      deadlineMs: NOW_MS + 5_000,
+      writeDeadlineMs: NOW_MS + 200_000,
+      owner: OWNER,
+    });
+
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 1, rotationsStored: 1, unpersistedRotations: 0 });
+  });
+
   it('degrades without counting an unpersisted rotation when the failed write held no new refresh token', async () => {
     // Prepare
     const { run, item, harness, summary } = oneSeller();
