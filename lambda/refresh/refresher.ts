@@ -68,6 +68,8 @@ export type SellerOutcome =
   | 'not-leased'
   | 'reauth-required'
   | 'degraded'
+  /** A permanent per-seller error seen again: retried on its backoff, not counted as news. */
+  | 'still-failing'
   | 'app-fault'
   | 'lease-lost';
 
@@ -78,6 +80,11 @@ export interface RefreshRunSummary {
   notLeased: number;
   reauthRequired: number;
   degraded: number;
+  /**
+   * Sellers failing again with the same permanent error. Kept out of `degraded` (the
+   * RefreshDegraded metric), so such a seller counts there once, not on every retry.
+   */
+  stillFailing: number;
   leaseLost: number;
   rotationsStored: number;
   unpersistedRotations: number;
@@ -97,6 +104,7 @@ export function emptyRefreshSummary(): RefreshRunSummary {
     notLeased: 0,
     reauthRequired: 0,
     degraded: 0,
+    stillFailing: 0,
     leaseLost: 0,
     rotationsStored: 0,
     unpersistedRotations: 0,
@@ -209,6 +217,7 @@ function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
   else if (outcome === 'not-leased') summary.notLeased++;
   else if (outcome === 'reauth-required') summary.reauthRequired++;
   else if (outcome === 'degraded') summary.degraded++;
+  else if (outcome === 'still-failing') summary.stillFailing++;
   else if (outcome === 'lease-lost') summary.leaseLost++;
 }
 
@@ -237,13 +246,9 @@ export async function refreshOne(
   try {
     stored = await deps.tokens.read(item.secretName);
   } catch (error) {
-    return degrade(
-      deps,
-      due,
-      owner,
-      item,
-      error instanceof MalformedTokenSecretError ? 'secret_malformed' : 'secret_read_failed',
-    );
+    return error instanceof MalformedTokenSecretError
+      ? degrade(deps, due, owner, item, 'secret_malformed', { permanent: true })
+      : degrade(deps, due, owner, item, 'secret_read_failed');
   }
   // Grantless tokens are re-issued from the scope; everything else needs its stored refresh token.
   const grant = planGrant(item, stored);
@@ -303,7 +308,10 @@ export async function refreshOne(
       lwaError: code,
       failureCount: (item.failureCount ?? 0) + 1,
     });
-    return degrade(deps, due, owner, item, code);
+    // LWA refused this seller's request itself (invalid_request, an HTML 4xx): no quick cure.
+    return degrade(deps, due, owner, item, code, {
+      permanent: error instanceof LwaError && error.kind === 'request',
+    });
   }
 
   // LWA may return no refresh token or the same one; then the stored one stays valid.
@@ -318,7 +326,7 @@ export async function refreshOne(
       ...ids,
       missing: incomplete,
     });
-    return degrade(deps, due, owner, item, 'malformed_response');
+    return degrade(deps, due, owner, item, 'malformed_response', { permanent: true });
   }
   const schedule =
     'incomplete' in response
@@ -384,8 +392,11 @@ export async function refreshOne(
       'LWA rotated the refresh token but sent no usable access token; stored the rotated refresh token, marked the access token expired, and will retry shortly',
       { ...ids, missing: incomplete },
     );
+    // The access token is marked expired, so the retry comes after a minute; a repeat backs off
+    // like any permanent error, which also keeps the secret's version rate down (invariant 12).
     return degrade(deps, due, owner, item, 'incomplete_token_response', {
-      retryAfterSeconds: INCOMPLETE_ANSWER_RETRY_SECONDS,
+      permanent: true,
+      accessTokenExpiresAt: toEpochSeconds(issuedAtMs),
     });
   }
 
@@ -485,36 +496,68 @@ export function degradedNextRefreshAt(input: {
   return Math.max(input.nowSeconds + 30, Math.min(input.nowSeconds + backoff, latest));
 }
 
+/** Longest wait between two tries of a seller whose error will not cure itself. */
+const PERMANENT_FAILURE_MAX_BACKOFF_SECONDS = 3600;
+
+/**
+ * For an error that retrying soon will not cure (LWA refused the request, the secret is
+ * malformed): the usual backoff while the access token is still good, then, once it has expired,
+ * a minute doubling with each repeat of the same error up to an hour, instead of every tick.
+ */
+export function permanentFailureNextRefreshAt(input: {
+  nowSeconds: number;
+  failureCount: number;
+  /** The same error as the previous failure. */
+  repeated: boolean;
+  accessTokenExpiresAt?: number;
+  random: () => number;
+}): number {
+  const beforeExpiry = degradedNextRefreshAt(input);
+  const latest = (input.accessTokenExpiresAt ?? Number.POSITIVE_INFINITY) - 120;
+  if (input.nowSeconds + 30 < latest) return beforeExpiry;
+  const doublings = input.repeated ? Math.max(0, input.failureCount - 1) : 0;
+  return (
+    input.nowSeconds + Math.min(PERMANENT_FAILURE_MAX_BACKOFF_SECONDS, 60 * 2 ** Math.min(doublings, 16))
+  );
+}
+
 async function degrade(
   deps: RefreshDeps,
   due: DueItem,
   owner: string,
   item: SellerItem,
   code: string,
-  options: { retryAfterSeconds?: number } = {},
+  options: {
+    retryAfterSeconds?: number;
+    /** An error retrying soon will not cure; see permanentFailureNextRefreshAt. */
+    permanent?: boolean;
+    /** When the stored access token expires, if this refresh changed it. */
+    accessTokenExpiresAt?: number;
+  } = {},
 ): Promise<SellerOutcome> {
-  const { retryAfterSeconds } = options;
   const nowSeconds = toEpochSeconds(deps.clock());
   const failureCount = (item.failureCount ?? 0) + 1;
+  const repeated = item.lastError === code;
+  const schedule = {
+    nowSeconds,
+    failureCount,
+    accessTokenExpiresAt: options.accessTokenExpiresAt ?? item.accessTokenExpiresAt,
+    random: deps.random,
+  };
   const marked = await deps.repository.recordDegraded(due, owner, {
     nowSeconds,
     failureCount,
     errorCode: code,
     nextRefreshAt:
-      retryAfterSeconds !== undefined
-        ? nowSeconds + retryAfterSeconds
-        : degradedNextRefreshAt({
-            nowSeconds,
-            failureCount,
-            accessTokenExpiresAt: item.accessTokenExpiresAt,
-            random: deps.random,
-          }),
+      options.retryAfterSeconds !== undefined
+        ? nowSeconds + options.retryAfterSeconds
+        : options.permanent
+          ? permanentFailureNextRefreshAt({ ...schedule, repeated })
+          : degradedNextRefreshAt(schedule),
   });
-  return marked ? 'degraded' : 'lease-lost';
+  if (!marked) return 'lease-lost';
+  return options.permanent && repeated ? 'still-failing' : 'degraded';
 }
-
-/** Invariant 10: after an answer without a usable access token, the seller has none; retry soon. */
-const INCOMPLETE_ANSWER_RETRY_SECONDS = 120;
 
 /** An app that may not use a scope won't be allowed a minute later either; look again hourly. */
 const INVALID_SCOPE_RETRY_SECONDS = 3600;

@@ -1,5 +1,6 @@
 import {
   CreateSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -9,7 +10,12 @@ import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { DueItem } from '../../../lambda/refresh/refresh-repository';
-import { degradedNextRefreshAt, refreshOne, runRefresh } from '../../../lambda/refresh/refresher';
+import {
+  degradedNextRefreshAt,
+  permanentFailureNextRefreshAt,
+  refreshOne,
+  runRefresh,
+} from '../../../lambda/refresh/refresher';
 import { toEpochSeconds } from '../../../lambda/shared/clock';
 import type { SellerItem } from '../../../lambda/shared/seller-table';
 import {
@@ -157,6 +163,52 @@ describe('degradedNextRefreshAt', () => {
   });
 });
 
+describe('permanentFailureNextRefreshAt', () => {
+  it('keeps the transient backoff while the access token is still good', () => {
+    // Act
+    const next = permanentFailureNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 3,
+      repeated: true,
+      accessTokenExpiresAt: NOW + 3000,
+      random: () => 0.5,
+    });
+
+    // Assess
+    expect(next).toBe(degradedNextRefreshAt({ nowSeconds: NOW, failureCount: 3, random: () => 0.5 }));
+  });
+
+  it('backs off exponentially once the token has expired, from a minute to at most an hour', () => {
+    // Act
+    const next = [1, 2, 3, 4, 5, 6, 7, 8, 20].map((failureCount) =>
+      permanentFailureNextRefreshAt({
+        nowSeconds: NOW,
+        failureCount,
+        repeated: true,
+        accessTokenExpiresAt: NOW - 600,
+        random: () => 0.5,
+      }),
+    );
+
+    // Assess
+    expect(next.map((at) => at - NOW)).toEqual([60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+  });
+
+  it('starts again at a minute when the error is a different one from the last', () => {
+    // Act
+    const next = permanentFailureNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 9,
+      repeated: false,
+      accessTokenExpiresAt: NOW - 600,
+      random: () => 0.5,
+    });
+
+    // Assess
+    expect(next).toBe(NOW + 60);
+  });
+});
+
 describe('refreshOne', () => {
   it('takes the lease conditionally on the item still being due and unleased', async () => {
     // Prepare
@@ -271,6 +323,22 @@ describe('refreshOne', () => {
     },
   );
 
+  it('backs off a repeated incomplete answer, so the secret is not rewritten every few minutes (invariant 12)', async () => {
+    // Prepare: the fourth incomplete answer in a row
+    const { run, item, harness } = oneSeller({ failureCount: 3, lastError: 'incomplete_token_response' });
+    harness.lwa.mockImplementation(() =>
+      json(200, { access_token: 'Atza|partial', refresh_token: rotatedRefreshToken(item.sellerId) }),
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('still-failing');
+    expect(writtenSecrets(secretsManager)).toHaveLength(1);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ failureCount: 4, nextRefreshAt: NOW + 480 });
+  });
+
   it('degrades with malformed_response, writing nothing, when an incomplete answer did not rotate the refresh token', async () => {
     // Prepare
     const { run, item, harness } = oneSeller();
@@ -287,6 +355,99 @@ describe('refreshOne', () => {
     expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
       status: 'DEGRADED',
       lastError: 'malformed_response',
+    });
+  });
+
+  describe('a permanent per-seller error after the token expired', () => {
+    const expired = { accessTokenExpiresAt: NOW - 600 };
+    const cases: Array<[string, () => Response, string, HarnessOptions['secrets']?]> = [
+      ['invalid_request', () => json(400, { error: 'invalid_request' }), 'invalid_request'],
+      [
+        'an HTML 403 page',
+        () =>
+          new Response('<html>Forbidden</html>', { status: 403, headers: { 'content-type': 'text/html' } }),
+        'http_403',
+      ],
+    ];
+
+    it.each(cases)(
+      '%s: backs off exponentially up to an hour, records lastError, and counts RefreshDegraded only once',
+      async (_label, answer, code) => {
+        // Prepare: the seller has failed this way five times already
+        const { run, harness } = oneSeller({ ...expired, failureCount: 5, lastError: code });
+        harness.lwa.mockImplementation(answer);
+
+        // Act
+        const outcome = await run();
+
+        // Assess
+        expect(outcome).toBe('still-failing');
+        const [update] = itemUpdates(dynamo);
+        expect(update?.set).toMatchObject({ status: 'DEGRADED', lastError: code, failureCount: 6 });
+        // 60 s × 2^5, not the 30 s that made it come back every tick
+        expect(update?.set.nextRefreshAt).toBe(NOW + 1920);
+      },
+    );
+
+    it('counts the first failure with a new error in RefreshDegraded, a repeat not', async () => {
+      // Prepare: one seller fails with invalid_request for the first time, one again
+      const first = seller('A1SELLER0001', 'NA', { ...expired, failureCount: 2, lastError: 'server_error' });
+      const again = seller('A1SELLER0002', 'NA', {
+        ...expired,
+        failureCount: 2,
+        lastError: 'invalid_request',
+      });
+      const harness = createHarness(dynamo, secretsManager, { sellers: [first, again] });
+      harness.lwa.mockImplementation(() => json(400, { error: 'invalid_request' }));
+
+      // Act
+      const summary = await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+
+      // Assess
+      expect(summary).toMatchObject({ due: 2, degraded: 1, stillFailing: 1 });
+      const [firstUpdate, againUpdate] = itemUpdates(dynamo);
+      expect(firstUpdate?.set).toMatchObject({ lastError: 'invalid_request', nextRefreshAt: NOW + 60 });
+      expect(againUpdate?.set).toMatchObject({ lastError: 'invalid_request', nextRefreshAt: NOW + 240 });
+    });
+
+    it('treats a malformed secret the same way', async () => {
+      // Prepare
+      const item = seller('A1SELLER0001', 'NA', {
+        ...expired,
+        failureCount: 7,
+        lastError: 'secret_malformed',
+      });
+      const harness = createHarness(dynamo, secretsManager, { sellers: [item] });
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: item.secretName })
+        .resolves({ SecretString: '{"x":1}' });
+      const summary = emptySummary();
+
+      // Act
+      const outcome = await refreshOne(harness.deps, due(item), OWNER, summary);
+
+      // Assess
+      expect(outcome).toBe('still-failing');
+      expect(harness.lwa).not.toHaveBeenCalled();
+      expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+        lastError: 'secret_malformed',
+        failureCount: 8,
+        nextRefreshAt: NOW + 3600,
+      });
+    });
+
+    it('keeps retrying a transient error every tick after expiry, as before', async () => {
+      // Prepare
+      const { run, harness } = oneSeller({ ...expired, failureCount: 5, lastError: 'server_error' });
+      harness.lwa.mockImplementation(() => json(500, { error: 'server_error' }));
+
+      // Act
+      const outcome = await run();
+
+      // Assess: three attempts within the run, then the next tick
+      expect(outcome).toBe('degraded');
+      const now = toEpochSeconds(harness.time.now);
+      expect(itemUpdates(dynamo)[0]?.set.nextRefreshAt).toBe(now + 30);
     });
   });
 
