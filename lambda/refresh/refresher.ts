@@ -17,7 +17,11 @@ import {
   type LwaTokenResponse,
 } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
-import { computeRefreshSchedule } from '../shared/scheduling';
+import {
+  computeRefreshSchedule,
+  DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+  earliestRefreshAt,
+} from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
 import { type SellerItem, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
@@ -39,6 +43,11 @@ export interface RefreshConfig {
   readonly grantlessScopes?: Readonly<Partial<Record<Region, readonly string[]>>>;
   /** Prefix of token secrets, for the names of grantless secrets. */
   readonly tokenSecretPrefix?: string;
+  /**
+   * Least time between two scheduled writes of one secret (invariant 12).
+   * @default DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS (600)
+   */
+  readonly minSecretWriteIntervalSeconds?: number;
 }
 
 /** The run logs through Powertools' structured logger: outcome, seller and error code, never a token. */
@@ -260,14 +269,14 @@ export async function refreshOne(
     return markReauth(deps, due, owner, item, grant.reason);
   }
 
-  // Another worker may have refreshed between our index read and our lease (invariant 2).
-  const storedExpiry = stored ? toEpochSeconds(Date.parse(stored.accessTokenExpiresAt)) : 0;
+  // Another worker may have refreshed between our index read and our lease (invariant 2). Its
+  // token is judged by the schedule a refresh would give it, write-interval floor included.
   const now = toEpochSeconds(deps.clock());
-  if (stored && storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
-    const nextRefreshAt = storedExpiry - config.leadSeconds;
+  const storedSchedule = stored ? scheduleOfStoredToken(deps, stored) : undefined;
+  if (storedSchedule?.fresh(now)) {
     const kept = await deps.repository.recordRefreshed(due, owner, {
-      accessTokenExpiresAt: storedExpiry,
-      nextRefreshAt,
+      accessTokenExpiresAt: storedSchedule.accessTokenExpiresAt,
+      nextRefreshAt: storedSchedule.nextRefreshAt,
       nowSeconds: now,
       refreshed: false,
     });
@@ -334,10 +343,10 @@ export async function refreshOne(
       : computeRefreshSchedule({
           issuedAtMs,
           expiresInSeconds: response.expiresIn,
-          leadSeconds: config.leadSeconds,
-          spreadSeconds: config.spreadSeconds,
+          ...scheduleSettings(deps),
           random: deps.random,
         });
+  if (!('incomplete' in response)) warnIfTokenOutlivedByWriteInterval(deps, response.expiresIn);
   const value: TokenSecretValue = {
     ...(stored ?? { region: due.region }),
     ...(grant.kind === 'grantless' ? { scope: grant.scope } : {}),
@@ -481,6 +490,56 @@ async function markReauth(
     at: new Date(nowSeconds * 1000).toISOString(),
   });
   return 'reauth-required';
+}
+
+function scheduleSettings(deps: RefreshDeps) {
+  return {
+    leadSeconds: deps.config.leadSeconds,
+    spreadSeconds: deps.config.spreadSeconds,
+    minWriteIntervalSeconds:
+      deps.config.minSecretWriteIntervalSeconds ?? DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+  };
+}
+
+/**
+ * The schedule a refresh would have given a stored token, taking its write time (`updatedAt`) as
+ * its issue time. It is fresh while it is unexpired and even the earliest spread draw is ahead.
+ */
+function scheduleOfStoredToken(deps: RefreshDeps, stored: TokenSecretValue) {
+  const expiresAtMs = Date.parse(stored.accessTokenExpiresAt);
+  const writtenAtMs = Date.parse(stored.updatedAt);
+  // An unreadable write time gives the token no lifetime, so it is refreshed rather than trusted.
+  const issuedAtMs = Number.isNaN(writtenAtMs) ? expiresAtMs : Math.min(writtenAtMs, expiresAtMs);
+  const input = {
+    issuedAtMs,
+    expiresInSeconds: toEpochSeconds(expiresAtMs) - toEpochSeconds(issuedAtMs),
+    ...scheduleSettings(deps),
+  };
+  const { accessTokenExpiresAt, nextRefreshAt } = computeRefreshSchedule({ ...input, random: deps.random });
+  return {
+    accessTokenExpiresAt,
+    nextRefreshAt,
+    fresh: (nowSeconds: number) => accessTokenExpiresAt > nowSeconds && earliestRefreshAt(input) > nowSeconds,
+  };
+}
+
+const warnedLifetimes = new WeakMap<RefreshDeps, Set<number>>();
+
+/**
+ * A token that expires before the secret may be written again is expired for part of every
+ * interval; say so once per execution environment and lifetime, not once per seller and run.
+ */
+function warnIfTokenOutlivedByWriteInterval(deps: RefreshDeps, expiresInSeconds: number): void {
+  const { minWriteIntervalSeconds } = scheduleSettings(deps);
+  if (expiresInSeconds >= minWriteIntervalSeconds) return;
+  const warned = warnedLifetimes.get(deps) ?? new Set<number>();
+  warnedLifetimes.set(deps, warned);
+  if (warned.has(expiresInSeconds)) return;
+  warned.add(expiresInSeconds);
+  deps.log.warn(
+    "LWA issues access tokens too short for Secrets Manager's version quota: each secret is written at most once per minimum write interval, so these tokens will be expired for part of every interval. Lower MIN_SECRET_WRITE_INTERVAL_SECONDS only where the secrets are not in AWS (the local run).",
+    { expiresInSeconds, minSecretWriteIntervalSeconds: minWriteIntervalSeconds },
+  );
 }
 
 /** Retry no sooner than a growing backoff, and never later than shortly before the token expires. */

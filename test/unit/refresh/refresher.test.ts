@@ -873,13 +873,90 @@ describe('refreshOne', () => {
         set: {
           status: 'ACTIVE',
           accessTokenExpiresAt: freshExpiry,
-          nextRefreshAt: freshExpiry - 600,
+          // The same schedule a refresh makes: lead 600 and spread floor(0.5 × 301) = 150
+          nextRefreshAt: freshExpiry - 600 - 150,
           updatedAt: NOW,
           failureCount: 0,
         },
         condition: 'leaseOwner = :owner',
       }),
     ]);
+  });
+
+  it('finds a 15-minute token another worker stored a minute ago already fresh: no LWA call, no second write', async () => {
+    // Prepare: written at NOW − 60, it expires at NOW + 840; the lead (capped at half its life) and
+    // the 10-minute floor between writes both put its next refresh in the future
+    const item = seller('A1SELLER0001');
+    const { run, harness } = oneSeller(
+      {},
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date((NOW + 840) * 1000).toISOString(),
+            updatedAt: new Date((NOW - 60) * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('already-fresh');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ status: 'ACTIVE', nextRefreshAt: NOW - 60 + 600 });
+  });
+
+  it('refreshes a token whose stored copy was marked expired, however recently it was written', async () => {
+    // Prepare: an incomplete answer a minute ago stored the rotated refresh token, expired
+    const item = seller('A1SELLER0001');
+    const { run } = oneSeller(
+      {},
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date((NOW - 60) * 1000).toISOString(),
+            updatedAt: new Date((NOW - 60) * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+  });
+
+  it('schedules a 15-minute token 10 minutes after its write, not at half its life (invariant 12)', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 900));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+      accessTokenExpiresAt: NOW + 900,
+      nextRefreshAt: NOW + 600,
+    });
+    expect(harness.log.warn).not.toHaveBeenCalled();
+  });
+
+  it('honours a lower MIN_SECRET_WRITE_INTERVAL_SECONDS, as the local run sets it', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({}, { config: { minSecretWriteIntervalSeconds: 0 } });
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 120));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ nextRefreshAt: NOW + 60 });
   });
 
   it('does nothing when the lease is not granted', async () => {
@@ -1027,6 +1104,28 @@ describe('runRefresh', () => {
       'A1SELLER0001',
       'A1SELLER0002',
     ]);
+  });
+
+  it('warns once that tokens shorter than the write interval are too short for the version quota', async () => {
+    // Prepare: LWA issues 5-minute tokens to three sellers, over two runs
+    const sellers = ['A1SELLER0001', 'A1SELLER0002', 'A1SELLER0003'].map((id) => seller(id));
+    const harness = createHarness(dynamo, secretsManager, { sellers });
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 300));
+
+    // Act
+    await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+    await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+
+    // Assess
+    const warnings = harness.log.warn.mock.calls.filter(([message]) => /too short/.test(String(message)));
+    expect(warnings).toEqual([
+      [
+        expect.stringContaining("Secrets Manager's version quota"),
+        { expiresInSeconds: 300, minSecretWriteIntervalSeconds: 600 },
+      ],
+    ]);
+    for (const update of itemUpdates(dynamo))
+      expect(update.set.nextRefreshAt).toBeGreaterThanOrEqual(NOW + 600);
   });
 
   it('interleaves regions so one backlog cannot starve another', async () => {
