@@ -329,6 +329,7 @@ export async function refreshOne(
     grant.kind === 'refresh' &&
     response.refreshToken !== undefined &&
     response.refreshToken !== storedRefreshToken;
+  const complete = 'incomplete' in response ? undefined : response;
   const incomplete = 'incomplete' in response ? response.incomplete : undefined;
   if (incomplete && !rotated) {
     deps.log.warn('LWA answered without a usable access token; will retry later', {
@@ -338,15 +339,14 @@ export async function refreshOne(
     return degrade(deps, due, owner, item, 'malformed_response', { permanent: true });
   }
   const schedule =
-    'incomplete' in response
-      ? undefined
-      : computeRefreshSchedule({
-          issuedAtMs,
-          expiresInSeconds: response.expiresIn,
-          ...scheduleSettings(deps),
-          random: deps.random,
-        });
-  if (!('incomplete' in response)) warnIfTokenOutlivedByWriteInterval(deps, response.expiresIn);
+    complete &&
+    computeRefreshSchedule({
+      issuedAtMs,
+      expiresInSeconds: complete.expiresIn,
+      ...scheduleSettings(deps),
+      random: deps.random,
+    });
+  if (complete) warnIfTokenOutlivedByWriteInterval(deps, complete.expiresIn);
   const value: TokenSecretValue = {
     ...(stored ?? { region: due.region }),
     ...(grant.kind === 'grantless' ? { scope: grant.scope } : {}),
