@@ -310,6 +310,13 @@ export class LwaEmulatorServer implements LwaEmulator {
     else if (!params) reply = oauthError('invalid_request', badRequest ?? 'bad request');
     else if (path === TOKEN_PATH) reply = this.core.token(params);
     else reply = this.core.codepair(params, `${this.baseUrl}/device`);
+    if (fault?.kind === 'drop-fields' && reply.status < 300) {
+      const dropped = new Set<string>(fault.fields);
+      reply = {
+        ...reply,
+        body: Object.fromEntries(Object.entries(reply.body).filter(([k]) => !dropped.has(k))),
+      };
+    }
     entry.status = reply.status;
     send(res, reply);
   }

@@ -187,6 +187,45 @@ describe('refresh failures (moto + LWA emulator)', () => {
     },
   );
 
+  it.each([['expires_in'], ['access_token']] as const)(
+    'stores the refresh token LWA rotated in a 200 without %s, and the retry a minute later refreshes with it',
+    async (field) => {
+      // Prepare: LWA really rotates (the old refresh token dies) but its answer lacks a field
+      const [seller] = (await dueSellers(1, `IN${field[0]?.toUpperCase()}`)) as [
+        { sellerId: string; region: Region },
+      ];
+      harness.lwa.NA.injectFault({
+        kind: 'drop-fields',
+        fields: [field],
+        subject: seller.sellerId,
+        grantType: 'refresh_token',
+      });
+
+      // Act
+      const first = await harness.run();
+
+      // Assess: the new refresh token is stored, the access token is marked expired
+      expect(first).toMatchObject({ degraded: 1, rotationsStored: 1, unpersistedRotations: 0 });
+      const stored = await harness.readSecret(seller.sellerId, seller.region);
+      expect(stored.refreshToken).toBe(harness.lwa.NA.currentRefreshToken(seller.sellerId));
+      expect(Date.parse(stored.accessTokenExpiresAt)).toBeLessThanOrEqual(harness.clock.now());
+      const degraded = await harness.readItem(seller.sellerId, seller.region);
+      expect(degraded).toMatchObject({ status: 'DEGRADED', lastError: 'incomplete_token_response' });
+      expect(degraded?.nextRefreshAt).toBeLessThanOrEqual(Math.floor(harness.clock.now() / 1000) + 300);
+
+      // Act: the retry, once due
+      harness.clock.advanceTo((degraded?.nextRefreshAt as number) * 1000);
+      const retry = await harness.run();
+
+      // Assess
+      expect(retry.refreshed).toBe(1);
+      expect(await harness.readItem(seller.sellerId, seller.region)).toMatchObject({ status: 'ACTIVE' });
+      const refreshed = await harness.readSecret(seller.sellerId, seller.region);
+      expect(harness.lwa.NA.isAccessTokenValid(refreshed.accessToken)).toBe(true);
+      expect(refreshed.refreshToken).toBe(harness.lwa.NA.currentRefreshToken(seller.sellerId));
+    },
+  );
+
   it('retries PutSecretValue after LWA rotated the token, with the same ClientRequestToken, until the new token is stored', async () => {
     // Prepare: a Secrets Manager client that goes through the fault proxy
     const [seller] = (await dueSellers(1, 'PW')) as [{ sellerId: string; region: Region }];
