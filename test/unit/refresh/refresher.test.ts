@@ -15,6 +15,7 @@ import {
   permanentFailureNextRefreshAt,
   refreshOne,
   runRefresh,
+  secretWriteDeadline,
 } from '../../../lambda/refresh/refresher';
 import { toEpochSeconds } from '../../../lambda/shared/clock';
 import type { SellerItem } from '../../../lambda/shared/seller-table';
@@ -160,6 +161,16 @@ describe('degradedNextRefreshAt', () => {
         }
       }
     }
+  });
+});
+
+describe('secretWriteDeadline', () => {
+  it('lets a write retry until 10 s before the invocation ends, far past the 50 s run budget', () => {
+    // Act
+    const deadline = secretWriteDeadline(NOW_MS, 300_000);
+
+    // Assess
+    expect(deadline).toBe(NOW_MS + 290_000);
   });
 });
 
