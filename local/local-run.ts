@@ -231,7 +231,7 @@ export async function startLocalRun(options: LocalRunOptions, hooks: LocalRunHoo
 }
 
 /** What the constructs would set on the functions, pointed at moto and the chosen LWA. */
-function handlerEnvironment(
+export function handlerEnvironment(
   options: LocalRunOptions,
   deployment: EmulatedDeployment,
   emulator: LwaEmulator | undefined,
@@ -240,6 +240,9 @@ function handlerEnvironment(
     ...deployment.env,
     POWERTOOLS_SERVICE_NAME: 'lwa-token-service-local',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // Refreshes every minute or so are the point of the local run (120 s tokens). Its secrets live
+    // in moto, which has no version quota, so the 10-minute floor between writes is lifted.
+    MIN_SECRET_WRITE_INTERVAL_SECONDS: '0',
   };
   if (emulator) {
     // Every region's consent page is the emulator's, as every region's LWA is.

@@ -11,7 +11,7 @@ import type { LwaClient, LwaTokenResponse } from '../../lambda/shared/lwa-client
 import type { Region } from '../../lambda/shared/regions';
 import { type SellerItem, SellerStatus } from '../../lambda/shared/seller-table';
 import type { TokenSecretValue } from '../../lambda/shared/token-secret';
-import type { TokenStore, WriteTokenSecretInput } from '../../lambda/shared/token-store';
+import type { TokenStore, WriteTokenSecretInput, WriteUntilDeadline } from '../../lambda/shared/token-store';
 
 /**
  * The public surface of a class. The real classes have private fields, so a fake can only be
@@ -307,7 +307,9 @@ export class MemoryTokenSecrets implements PublicOf<TokenStore> {
     return this.secrets.get(secretName)?.value;
   }
 
-  async write(input: WriteTokenSecretInput): Promise<{ attempts: number }> {
+  async write(input: WriteTokenSecretInput, until?: WriteUntilDeadline): Promise<{ attempts: number }> {
+    // The refresher paces its writes through this hook; the one attempt here must wait its turn too.
+    await until?.beforeAttempt?.();
     const atMs = this.clock();
     const previous = this.secrets.get(input.secretName);
     this.onWrite({

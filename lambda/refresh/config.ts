@@ -7,6 +7,7 @@ import {
   parseRegionList,
 } from '../shared/env';
 import { isRegion, type Region } from '../shared/regions';
+import { DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS } from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, isScope } from '../shared/secret-names';
 import type { RefreshConfig } from './refresher';
 
@@ -92,6 +93,12 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
       min: 5,
       max: 600,
     }),
+    minSecretWriteIntervalSeconds: getIntegerFromEnv(
+      'MIN_SECRET_WRITE_INTERVAL_SECONDS',
+      env,
+      DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+      { min: 0, max: 3600 },
+    ),
     eventBusName: env.EVENT_BUS_NAME?.trim() || undefined,
     stateTableName: env.STATE_TABLE_NAME?.trim() || undefined,
     authorizeUrl: optionalAuthorizeUrl(env.AUTHORIZE_URL),

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { createLogger, errorName } from '../shared/logger';
 import { loadRefreshConfig } from './config';
-import { type RefreshRunSummary, runRefresh } from './refresher';
+import { type RefreshRunSummary, runRefresh, secretWriteDeadline } from './refresher';
 import { StatusCensus, type StatusCounts } from './status-census';
 import { createRefreshDeps } from './wiring';
 
@@ -31,9 +31,14 @@ export async function handleRefresh(
   _event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<RefreshRunSummary> {
-  const deadlineMs = refreshDeadline(systemClock(), context.getRemainingTimeInMillis(), config);
+  const nowMs = systemClock();
+  const remainingMs = context.getRemainingTimeInMillis();
+  const deadlineMs = refreshDeadline(nowMs, remainingMs, config);
   eventsDropped = 0;
-  const summary = await runRefresh(deps, { deadlineMs });
+  const summary = await runRefresh(deps, {
+    deadlineMs,
+    writeDeadlineMs: secretWriteDeadline(nowMs, remainingMs),
+  });
   publish(summary);
   metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   await publishCensus();

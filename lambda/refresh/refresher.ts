@@ -9,13 +9,22 @@ import { type BackoffOptions, fullJitterDelay, retryWithBackoff, type Sleep } fr
 import { type Clock, toEpochSeconds } from '../shared/clock';
 import { LifecycleEvent, type LifecycleEventPublisher } from '../shared/lifecycle-events';
 import { errorName } from '../shared/logger';
-import { type LwaClient, LwaError, type LwaTokenResponse } from '../shared/lwa-client';
+import {
+  type IncompleteTokenResponse,
+  type LwaClient,
+  LwaError,
+  type LwaTokenResponse,
+} from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
-import { computeRefreshSchedule } from '../shared/scheduling';
+import {
+  computeRefreshSchedule,
+  DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+  earliestRefreshAt,
+} from '../shared/scheduling';
 import { DEFAULT_TOKEN_SECRET_PREFIX, grantlessSecretName } from '../shared/secret-names';
 import { type SellerItem, SellerStatus, TokenKind, tokenOwnerIdentity } from '../shared/seller-table';
 import { MalformedTokenSecretError, type TokenSecretValue } from '../shared/token-secret';
-import type { TokenStore } from '../shared/token-store';
+import type { TokenStore, WriteTokenSecretInput } from '../shared/token-store';
 import { authorizeLink, planAuthorizationNotice } from './authorization-expiry';
 import { type ClientSecretExpiryCheck, checkClientSecretExpiry } from './client-secret-expiry';
 import type { RateLimiter, Semaphore } from './pacing';
@@ -37,6 +46,11 @@ export interface RefreshConfig {
   readonly tokenSecretPrefix?: string;
   /** The API's `/authorize` URL; `Seller authorization expiring` links to it with `?region=`. */
   readonly authorizeUrl?: string;
+  /**
+   * Least time between two scheduled writes of one secret (invariant 12).
+   * @default DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS (600)
+   */
+  readonly minSecretWriteIntervalSeconds?: number;
 }
 
 /** The run logs through Powertools' structured logger: outcome, seller and error code, never a token. */
@@ -68,6 +82,8 @@ export type SellerOutcome =
   | 'not-leased'
   | 'reauth-required'
   | 'degraded'
+  /** A permanent per-seller error seen again: retried on its backoff, not counted as news. */
+  | 'still-failing'
   | 'app-fault'
   | 'lease-lost'
   | 'superseded';
@@ -79,6 +95,11 @@ export interface RefreshRunSummary {
   notLeased: number;
   reauthRequired: number;
   degraded: number;
+  /**
+   * Sellers failing again with the same permanent error. Kept out of `degraded` (the
+   * RefreshDegraded metric), so such a seller counts there once, not on every retry.
+   */
+  stillFailing: number;
   leaseLost: number;
   /**
    * Refreshes that a re-authorization overtook (invariant 9): the authorization's item was left
@@ -114,6 +135,7 @@ export function emptyRefreshSummary(): RefreshRunSummary {
     notLeased: 0,
     reauthRequired: 0,
     degraded: 0,
+    stillFailing: 0,
     leaseLost: 0,
     superseded: 0,
     rotationsStored: 0,
@@ -138,13 +160,35 @@ class AppFault extends Error {
 }
 
 /**
+ * Time kept after a rotated token's last write attempt: the item update that follows it, the run
+ * summary and the metrics flush.
+ */
+export const SECRET_WRITE_MARGIN_MS = 10_000;
+
+/**
+ * A rotated token's write retries until the invocation itself is about to end (invariant 11), not
+ * only until the run stops taking work: an account-wide throttling burst can outlast the run budget.
+ */
+export function secretWriteDeadline(nowMs: number, remainingMs: number): number {
+  return nowMs + remainingMs - SECRET_WRITE_MARGIN_MS;
+}
+
+/**
  * One refresh run: pull due items region by region (interleaved, so one region's backlog
  * can't starve another), refresh each under a lease with bounded concurrency, and stop taking
  * new work at `deadlineMs`. Whatever is left stays due for the next run.
  */
 export async function runRefresh(
   deps: RefreshDeps,
-  options: { deadlineMs: number; owner?: string },
+  options: {
+    deadlineMs: number;
+    /**
+     * Until when a rotated token's write keeps retrying (invariant 11): the invocation's own end
+     * less a safety margin, later than `deadlineMs`. Defaults to `deadlineMs`.
+     */
+    writeDeadlineMs?: number;
+    owner?: string;
+  },
 ): Promise<RefreshRunSummary> {
   const owner = options.owner ?? randomUUID();
   const summary = emptyRefreshSummary();
@@ -169,7 +213,13 @@ export async function runRefresh(
       if (stop) return;
       summary.due++;
       try {
-        const outcome = await refreshOne(deps, next.value, owner, summary);
+        const outcome = await refreshOne(
+          deps,
+          next.value,
+          owner,
+          summary,
+          options.writeDeadlineMs ?? options.deadlineMs,
+        );
         count(summary, outcome);
       } catch (error) {
         if (error instanceof AppFault) {
@@ -243,16 +293,21 @@ function count(summary: RefreshRunSummary, outcome: SellerOutcome): void {
   else if (outcome === 'not-leased') summary.notLeased++;
   else if (outcome === 'reauth-required') summary.reauthRequired++;
   else if (outcome === 'degraded') summary.degraded++;
+  else if (outcome === 'still-failing') summary.stillFailing++;
   else if (outcome === 'lease-lost') summary.leaseLost++;
   else if (outcome === 'superseded') summary.superseded++;
 }
 
-/** Refreshes one seller under its lease. Exported for focused tests. */
+/**
+ * Refreshes one seller under its lease. Exported for focused tests. Without `writeDeadlineMs`
+ * the secret write makes the token store's bounded number of attempts.
+ */
 export async function refreshOne(
   deps: RefreshDeps,
   due: DueItem,
   owner: string,
   summary: RefreshRunSummary,
+  writeDeadlineMs?: number,
 ): Promise<SellerOutcome> {
   const { config } = deps;
   const item = await deps.repository.acquireLease(
@@ -270,13 +325,9 @@ export async function refreshOne(
   try {
     stored = await deps.tokens.read(item.secretName);
   } catch (error) {
-    return degrade(
-      deps,
-      leased,
-      owner,
-      item,
-      error instanceof MalformedTokenSecretError ? 'secret_malformed' : 'secret_read_failed',
-    );
+    return error instanceof MalformedTokenSecretError
+      ? degrade(deps, leased, owner, item, 'secret_malformed', { permanent: true })
+      : degrade(deps, leased, owner, item, 'secret_read_failed');
   }
   // Grantless tokens are re-issued from the scope; everything else needs its stored refresh token.
   const grant = planGrant(item, stored);
@@ -290,14 +341,14 @@ export async function refreshOne(
     return markReauth(deps, leased, owner, item, grant.reason);
   }
 
-  // Another worker may have refreshed between our index read and our lease (invariant 2).
-  const storedExpiry = stored ? toEpochSeconds(Date.parse(stored.accessTokenExpiresAt)) : 0;
+  // Another worker may have refreshed between our index read and our lease (invariant 2). Its
+  // token is judged by the schedule a refresh would give it, write-interval floor included.
   const now = toEpochSeconds(deps.clock());
-  if (stored && storedExpiry - now > config.leadSeconds + config.spreadSeconds) {
-    const nextRefreshAt = storedExpiry - config.leadSeconds;
+  const storedSchedule = stored ? scheduleOfStoredToken(deps, stored) : undefined;
+  if (storedSchedule?.fresh(now)) {
     const kept = await deps.repository.recordRefreshed(leased, owner, {
-      accessTokenExpiresAt: storedExpiry,
-      nextRefreshAt,
+      accessTokenExpiresAt: storedSchedule.accessTokenExpiresAt,
+      nextRefreshAt: storedSchedule.nextRefreshAt,
       nowSeconds: now,
       refreshed: false,
     });
@@ -309,7 +360,7 @@ export async function refreshOne(
   // Generated before LWA is called, so every write retry is the same idempotent request.
   const clientRequestToken = randomUUID();
   const issuedAtMs = deps.clock();
-  let response: LwaTokenResponse;
+  let response: LwaTokenResponse | IncompleteTokenResponse;
   try {
     response = await callLwa(deps, due.region, (clientId, clientSecret) => {
       const endpoint = deps.config.lwaEndpoints[due.region];
@@ -329,7 +380,7 @@ export async function refreshOne(
         'LWA refused a grantless scope (invalid_scope); check the roles of the app in the developer console or remove the scope',
         { ...ids, scope: item.scope },
       );
-      return degrade(deps, leased, owner, item, code, INVALID_SCOPE_RETRY_SECONDS);
+      return degrade(deps, leased, owner, item, code, { retryAfterSeconds: INVALID_SCOPE_RETRY_SECONDS });
     }
     if (error instanceof LwaError && error.kind === 'invalid_grant') {
       // Past the 365-day authorization, invalid_grant is the expiry, not a revocation.
@@ -352,34 +403,52 @@ export async function refreshOne(
       lwaError: code,
       failureCount: (item.failureCount ?? 0) + 1,
     });
-    return degrade(deps, leased, owner, item, code);
+    // LWA refused this seller's request itself (invalid_request, an HTML 4xx): no quick cure.
+    return degrade(deps, leased, owner, item, code, {
+      permanent: error instanceof LwaError && error.kind === 'request',
+    });
   }
 
-  const schedule = computeRefreshSchedule({
-    issuedAtMs,
-    expiresInSeconds: response.expiresIn,
-    leadSeconds: config.leadSeconds,
-    spreadSeconds: config.spreadSeconds,
-    random: deps.random,
-  });
   // LWA may return no refresh token or the same one; then the stored one stays valid.
   const storedRefreshToken = grant.kind === 'refresh' ? grant.refreshToken : undefined;
   const rotated =
     grant.kind === 'refresh' &&
     response.refreshToken !== undefined &&
     response.refreshToken !== storedRefreshToken;
+  const complete = 'incomplete' in response ? undefined : response;
+  const incomplete = 'incomplete' in response ? response.incomplete : undefined;
+  if (incomplete && !rotated) {
+    deps.log.warn('LWA answered without a usable access token; will retry later', {
+      ...ids,
+      missing: incomplete,
+    });
+    return degrade(deps, leased, owner, item, 'malformed_response', { permanent: true });
+  }
+  const schedule =
+    complete &&
+    computeRefreshSchedule({
+      issuedAtMs,
+      expiresInSeconds: complete.expiresIn,
+      ...scheduleSettings(deps),
+      random: deps.random,
+    });
+  if (complete) warnIfTokenOutlivedByWriteInterval(deps, complete.expiresIn);
   const value: TokenSecretValue = {
     ...(stored ?? { region: due.region }),
     ...(grant.kind === 'grantless' ? { scope: grant.scope } : {}),
-    accessToken: response.accessToken,
-    accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
+    // An incomplete answer keeps the stored access token when it brought none (the secret's JSON
+    // requires one), and either way marks it expired so no reader trusts it (invariant 10).
+    accessToken: response.accessToken || stored?.accessToken || '',
+    accessTokenExpiresAt: new Date(
+      (schedule?.accessTokenExpiresAt ?? toEpochSeconds(issuedAtMs)) * 1000,
+    ).toISOString(),
     refreshToken: rotated ? response.refreshToken : storedRefreshToken,
     tokenType: response.tokenType,
     updatedAt: new Date(issuedAtMs).toISOString(),
   };
+  const pace = () => deps.secretWrites.acquire();
   try {
-    await deps.secretWrites.acquire();
-    const { attempts } = await deps.tokens.write({
+    const input: WriteTokenSecretInput = {
       secretName: item.secretName,
       value,
       clientRequestToken,
@@ -388,13 +457,22 @@ export async function refreshOne(
         grant.kind === 'grantless'
           ? { scope: grant.scope, region: due.region }
           : { sellerId: due.sellerId, region: due.region },
-    });
+    };
+    // Every attempt, retries included, takes a slot from the write pacer (invariant 6).
+    const { attempts } =
+      writeDeadlineMs === undefined
+        ? await pace().then(() => deps.tokens.write(input))
+        : await deps.tokens.write(input, {
+            deadlineMs: writeDeadlineMs,
+            clock: deps.clock,
+            beforeAttempt: pace,
+          });
     summary.secretWriteRetries += attempts - 1;
   } catch (error) {
     if (rotated) {
       summary.unpersistedRotations++;
       deps.log.error(
-        'Unpersisted rotation: LWA rotated the refresh token but the secret write failed after every retry',
+        'Unpersisted rotation: LWA rotated the refresh token but the secret write still failed when its retries ran out',
         {
           ...ids,
           error: errorName(error),
@@ -404,6 +482,18 @@ export async function refreshOne(
     return degrade(deps, leased, owner, item, 'secret_write_failed');
   }
   if (rotated) summary.rotationsStored++;
+  if (!schedule) {
+    deps.log.warn(
+      'LWA rotated the refresh token but sent no usable access token; stored the rotated refresh token, marked the access token expired, and will retry shortly',
+      { ...ids, missing: incomplete },
+    );
+    // The access token is marked expired, so the retry comes after a minute; a repeat backs off
+    // like any permanent error, which also keeps the secret's version rate down (invariant 12).
+    return degrade(deps, leased, owner, item, 'incomplete_token_response', {
+      permanent: true,
+      accessTokenExpiresAt: toEpochSeconds(issuedAtMs),
+    });
+  }
 
   const recorded = await deps.repository.recordRefreshed(leased, owner, {
     accessTokenExpiresAt: schedule.accessTokenExpiresAt,
@@ -534,11 +624,11 @@ async function restoreAuthorization(
  * rejects the client, the previous client secret is tried during a rotation, and the credentials
  * are read once more, before giving up.
  */
-async function callLwa(
+async function callLwa<T>(
   deps: RefreshDeps,
   _region: Region,
-  request: (clientId: string, clientSecret: string) => Promise<LwaTokenResponse>,
-): Promise<LwaTokenResponse> {
+  request: (clientId: string, clientSecret: string) => Promise<T>,
+): Promise<T> {
   try {
     return await withClientSecret(
       deps.appCredentials,
@@ -589,6 +679,56 @@ async function markReauth(
   return 'reauth-required';
 }
 
+function scheduleSettings(deps: RefreshDeps) {
+  return {
+    leadSeconds: deps.config.leadSeconds,
+    spreadSeconds: deps.config.spreadSeconds,
+    minWriteIntervalSeconds:
+      deps.config.minSecretWriteIntervalSeconds ?? DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+  };
+}
+
+/**
+ * The schedule a refresh would have given a stored token, taking its write time (`updatedAt`) as
+ * its issue time. It is fresh while it is unexpired and even the earliest spread draw is ahead.
+ */
+function scheduleOfStoredToken(deps: RefreshDeps, stored: TokenSecretValue) {
+  const expiresAtMs = Date.parse(stored.accessTokenExpiresAt);
+  const writtenAtMs = Date.parse(stored.updatedAt);
+  // An unreadable write time gives the token no lifetime, so it is refreshed rather than trusted.
+  const issuedAtMs = Number.isNaN(writtenAtMs) ? expiresAtMs : Math.min(writtenAtMs, expiresAtMs);
+  const input = {
+    issuedAtMs,
+    expiresInSeconds: toEpochSeconds(expiresAtMs) - toEpochSeconds(issuedAtMs),
+    ...scheduleSettings(deps),
+  };
+  const { accessTokenExpiresAt, nextRefreshAt } = computeRefreshSchedule({ ...input, random: deps.random });
+  return {
+    accessTokenExpiresAt,
+    nextRefreshAt,
+    fresh: (nowSeconds: number) => accessTokenExpiresAt > nowSeconds && earliestRefreshAt(input) > nowSeconds,
+  };
+}
+
+const warnedLifetimes = new WeakMap<RefreshDeps, Set<number>>();
+
+/**
+ * A token that expires before the secret may be written again is expired for part of every
+ * interval; say so once per execution environment and lifetime, not once per seller and run.
+ */
+function warnIfTokenOutlivedByWriteInterval(deps: RefreshDeps, expiresInSeconds: number): void {
+  const { minWriteIntervalSeconds } = scheduleSettings(deps);
+  if (expiresInSeconds >= minWriteIntervalSeconds) return;
+  const warned = warnedLifetimes.get(deps) ?? new Set<number>();
+  warnedLifetimes.set(deps, warned);
+  if (warned.has(expiresInSeconds)) return;
+  warned.add(expiresInSeconds);
+  deps.log.warn(
+    "LWA issues access tokens too short for Secrets Manager's version quota: each secret is written at most once per minimum write interval, so these tokens will be expired for part of every interval. Lower MIN_SECRET_WRITE_INTERVAL_SECONDS only where the secrets are not in AWS (the local run).",
+    { expiresInSeconds, minSecretWriteIntervalSeconds: minWriteIntervalSeconds },
+  );
+}
+
 /** Retry no sooner than a growing backoff, and never later than shortly before the token expires. */
 export function degradedNextRefreshAt(input: {
   nowSeconds: number;
@@ -602,13 +742,44 @@ export function degradedNextRefreshAt(input: {
   return Math.max(input.nowSeconds + 30, Math.min(input.nowSeconds + backoff, latest));
 }
 
+/** Longest wait between two tries of a seller whose error will not cure itself. */
+const PERMANENT_FAILURE_MAX_BACKOFF_SECONDS = 3600;
+
+/**
+ * For an error that retrying soon will not cure (LWA refused the request, the secret is
+ * malformed): the usual backoff while the access token is still good, then, once it has expired,
+ * a minute doubling with each repeat of the same error up to an hour, instead of every tick.
+ */
+export function permanentFailureNextRefreshAt(input: {
+  nowSeconds: number;
+  failureCount: number;
+  /** The same error as the previous failure. */
+  repeated: boolean;
+  accessTokenExpiresAt?: number;
+  random: () => number;
+}): number {
+  const beforeExpiry = degradedNextRefreshAt(input);
+  const latest = (input.accessTokenExpiresAt ?? Number.POSITIVE_INFINITY) - 120;
+  if (input.nowSeconds + 30 < latest) return beforeExpiry;
+  const doublings = input.repeated ? Math.max(0, input.failureCount - 1) : 0;
+  return (
+    input.nowSeconds + Math.min(PERMANENT_FAILURE_MAX_BACKOFF_SECONDS, 60 * 2 ** Math.min(doublings, 16))
+  );
+}
+
 async function degrade(
   deps: RefreshDeps,
   due: DueItem,
   owner: string,
   item: SellerItem,
   code: string,
-  retryAfterSeconds?: number,
+  options: {
+    retryAfterSeconds?: number;
+    /** An error retrying soon will not cure; see permanentFailureNextRefreshAt. */
+    permanent?: boolean;
+    /** When the stored access token expires, if this refresh changed it. */
+    accessTokenExpiresAt?: number;
+  } = {},
 ): Promise<SellerOutcome> {
   const nowSeconds = toEpochSeconds(deps.clock());
   const failureCount = (item.failureCount ?? 0) + 1;
@@ -617,20 +788,24 @@ async function degrade(
     item.refreshFailingSince === undefined &&
     item.accessTokenExpiresAt !== undefined &&
     item.accessTokenExpiresAt <= nowSeconds;
+  const repeated = item.lastError === code;
+  const schedule = {
+    nowSeconds,
+    failureCount,
+    accessTokenExpiresAt: options.accessTokenExpiresAt ?? item.accessTokenExpiresAt,
+    random: deps.random,
+  };
   const marked = await deps.repository.recordDegraded(due, owner, {
     nowSeconds,
     failureCount,
     errorCode: code,
     ...(startsFailing ? { refreshFailingSince: nowSeconds } : {}),
     nextRefreshAt:
-      retryAfterSeconds !== undefined
-        ? nowSeconds + retryAfterSeconds
-        : degradedNextRefreshAt({
-            nowSeconds,
-            failureCount,
-            accessTokenExpiresAt: item.accessTokenExpiresAt,
-            random: deps.random,
-          }),
+      options.retryAfterSeconds !== undefined
+        ? nowSeconds + options.retryAfterSeconds
+        : options.permanent
+          ? permanentFailureNextRefreshAt({ ...schedule, repeated })
+          : degradedNextRefreshAt(schedule),
   });
   if (marked.outcome !== 'written') return marked.outcome;
   if (startsFailing) {
@@ -644,7 +819,7 @@ async function degrade(
       failingSince: isoSeconds(nowSeconds),
     });
   }
-  return 'degraded';
+  return options.permanent && repeated ? 'still-failing' : 'degraded';
 }
 
 /** An app that may not use a scope won't be allowed a minute later either; look again hourly. */

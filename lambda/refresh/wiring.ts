@@ -45,7 +45,13 @@ export function createRefreshDeps(config: RefreshHandlerConfig, runtime: Refresh
     : noLifecycleEvents;
   return {
     repository: new RefreshRepository(documentClient, config.sellerTableName),
-    tokens: new TokenStore(secretsManager, { ...DEFAULT_AWS_RETRY, sleep, random }),
+    // Writes get no SDK retries of their own: each retry is the token store's, and goes through
+    // the write pacer. An injected client (tests, simulations) is used for both.
+    tokens: new TokenStore(
+      secretsManager,
+      { ...DEFAULT_AWS_RETRY, sleep, random },
+      runtime.secretsManager ?? createSecretsManagerClient({ maxAttempts: 1 }),
+    ),
     lwa: new LwaClient({ timeoutMs: runtime.lwaTimeoutMs ?? 10_000 }),
     appCredentials,
     secretWrites: new RateLimiter(config.secretsWritesPerSecond, clock, sleep),

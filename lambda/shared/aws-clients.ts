@@ -7,8 +7,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * configuration (AWS_ENDPOINT_URL and friends), which is how tests and the local run point them
  * at moto; no handler has a test-only branch.
  */
-export function createSecretsManagerClient(): SecretsManagerClient {
-  return new SecretsManagerClient({});
+/** `maxAttempts: 1` turns the SDK's own retries off, for a caller that paces every attempt itself. */
+export function createSecretsManagerClient(options: { maxAttempts?: number } = {}): SecretsManagerClient {
+  return new SecretsManagerClient(
+    options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {},
+  );
 }
 
 export function createDocumentClient(): DynamoDBDocumentClient {

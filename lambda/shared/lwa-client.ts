@@ -12,6 +12,20 @@ export interface LwaTokenResponse {
   readonly expiresIn: number;
 }
 
+/**
+ * A 2xx refresh answer that rotated the refresh token but lacks a usable access token or
+ * `expires_in` (invariant 10). The new refresh token must still be stored: the old one may already
+ * be dead. Only a refresh returns this; other grants treat such an answer as `malformed_response`.
+ */
+export interface IncompleteTokenResponse {
+  /** What made the answer unusable as an access token. */
+  readonly incomplete: 'access_token' | 'expires_in';
+  readonly refreshToken: string;
+  /** The access token LWA sent, when it sent one without a usable lifetime. */
+  readonly accessToken?: string;
+  readonly tokenType: string;
+}
+
 export interface CodePairResponse {
   readonly userCode: string;
   readonly deviceCode: string;
@@ -117,13 +131,14 @@ export class LwaClient {
     );
   }
 
-  refreshAccessToken(
+  /** Resolves to an `IncompleteTokenResponse` when LWA rotated the refresh token but sent no usable access token. */
+  async refreshAccessToken(
     baseUrl: string,
     input: ClientCredentials & { refreshToken: string },
     request?: LwaRequestOptions,
-  ): Promise<LwaTokenResponse> {
-    return this.requestToken(
-      baseUrl,
+  ): Promise<LwaTokenResponse | IncompleteTokenResponse> {
+    const body = await this.post(
+      `${baseUrl}${TOKEN_PATH}`,
       {
         grant_type: 'refresh_token',
         refresh_token: input.refreshToken,
@@ -132,6 +147,17 @@ export class LwaClient {
       },
       request,
     );
+    const complete = tokenResponse(body);
+    if (complete) return complete;
+    const refreshToken = nonEmptyString(body.refresh_token);
+    if (!refreshToken) throw new LwaError({ code: 'malformed_response' });
+    const accessToken = nonEmptyString(body.access_token);
+    return {
+      incomplete: accessToken ? 'expires_in' : 'access_token',
+      refreshToken,
+      accessToken,
+      tokenType: nonEmptyString(body.token_type) ?? 'bearer',
+    };
   }
 
   grantlessToken(
@@ -206,27 +232,9 @@ export class LwaClient {
     form: Record<string, string>,
     request?: LwaRequestOptions,
   ): Promise<LwaTokenResponse> {
-    const body = await this.post(`${baseUrl}${TOKEN_PATH}`, form, request);
-    const accessToken = body.access_token;
-    const expiresIn = Number(body.expires_in);
-    if (
-      typeof accessToken !== 'string' ||
-      accessToken === '' ||
-      !Number.isFinite(expiresIn) ||
-      expiresIn <= 0
-    ) {
-      throw new LwaError({ code: 'malformed_response' });
-    }
-    // A nonsensical lifetime must not break the write that stores a rotated refresh token.
-    const boundedExpiresIn = Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS);
-    const refreshToken =
-      typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined;
-    return {
-      accessToken,
-      refreshToken,
-      tokenType: typeof body.token_type === 'string' ? body.token_type : 'bearer',
-      expiresIn: boundedExpiresIn,
-    };
+    const response = tokenResponse(await this.post(`${baseUrl}${TOKEN_PATH}`, form, request));
+    if (!response) throw new LwaError({ code: 'malformed_response' });
+    return response;
   }
 
   private async post(
@@ -272,6 +280,25 @@ export class LwaClient {
     }
     return body;
   }
+}
+
+/** The token answer, or undefined when it lacks a non-empty access token or a positive `expires_in`. */
+function tokenResponse(body: Record<string, unknown>): LwaTokenResponse | undefined {
+  const accessToken = nonEmptyString(body.access_token);
+  // Number(null) is 0 and Number('') is 0, so a missing or blank expires_in is refused too.
+  const expiresIn = Number(body.expires_in);
+  if (!accessToken || !Number.isFinite(expiresIn) || expiresIn <= 0) return undefined;
+  return {
+    accessToken,
+    refreshToken: nonEmptyString(body.refresh_token),
+    tokenType: typeof body.token_type === 'string' ? body.token_type : 'bearer',
+    // A nonsensical lifetime must not break the write that stores a rotated refresh token.
+    expiresIn: Math.min(expiresIn, MAX_EXPIRES_IN_SECONDS),
+  };
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 function positiveNumber(value: unknown, fallback: number): number {

@@ -8,7 +8,8 @@ import {
   ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { type BackoffOptions, isRetryableAwsError, retryWithBackoff } from './backoff';
+import { type BackoffOptions, fullJitterDelay, isRetryableAwsError, retryWithBackoff } from './backoff';
+import type { Clock } from './clock';
 import { parseTokenSecret, serializeTokenSecret, type TokenSecretValue } from './token-secret';
 
 export interface WriteTokenSecretInput {
@@ -25,13 +26,31 @@ export interface WriteTokenSecretInput {
 }
 
 /**
+ * How long a write that must not be lost keeps retrying: throttling and 5xx are retried until the
+ * next attempt would start past `deadlineMs`, not for a fixed count, because the account's write
+ * quota is shared and another writer can saturate it for tens of seconds (invariant 11).
+ */
+export interface WriteUntilDeadline {
+  /** Epoch ms: the invocation's own deadline less the time the caller needs after the write. */
+  readonly deadlineMs: number;
+  readonly clock: Clock;
+  /** Awaited before every attempt, the first included: the caller's share of the write quota. */
+  readonly beforeAttempt?: () => Promise<void>;
+}
+
+/**
  * Reads and writes token secrets. Writes go to an existing secret as a new AWSCURRENT version
  * (PutSecretValue moves the old one to AWSPREVIOUS); the first write for a seller creates it.
  */
 export class TokenStore {
+  /**
+   * @param writer the client for writes; the refresher gives it no SDK retries of its own, so every
+   *   attempt is one request that went through its write pacing. Defaults to `secretsManager`.
+   */
   constructor(
     private readonly secretsManager: SecretsManagerClient,
     private readonly retry: BackoffOptions,
+    private readonly writer: SecretsManagerClient = secretsManager,
   ) {}
 
   async read(secretName: string): Promise<TokenSecretValue | undefined> {
@@ -98,8 +117,12 @@ export class TokenStore {
     return true;
   }
 
-  /** Returns the number of attempts it took, which callers report as a retry metric. */
-  async write(input: WriteTokenSecretInput): Promise<{ attempts: number }> {
+  /**
+   * Returns the number of attempts it took, which callers report as a retry metric. Without
+   * `until`, retries are bounded by `maxAttempts`.
+   */
+  async write(input: WriteTokenSecretInput, until?: WriteUntilDeadline): Promise<{ attempts: number }> {
+    if (until) return this.writeUntil(input, until);
     let attempts = 0;
     await retryWithBackoff(
       async () => {
@@ -112,6 +135,24 @@ export class TokenStore {
     return { attempts };
   }
 
+  private async writeUntil(
+    input: WriteTokenSecretInput,
+    until: WriteUntilDeadline,
+  ): Promise<{ attempts: number }> {
+    for (let attempt = 0; ; attempt++) {
+      await until.beforeAttempt?.();
+      try {
+        await this.putOrCreate(input);
+        return { attempts: attempt + 1 };
+      } catch (error) {
+        if (!isRetryableAwsError(error)) throw error;
+        const delay = fullJitterDelay(attempt, this.retry);
+        if (until.clock() + delay >= until.deadlineMs) throw error;
+        await this.retry.sleep(delay);
+      }
+    }
+  }
+
   private async putOrCreate(input: WriteTokenSecretInput): Promise<void> {
     const secretString = serializeTokenSecret(input.value);
     try {
@@ -121,7 +162,7 @@ export class TokenStore {
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
     try {
-      await this.secretsManager.send(
+      await this.writer.send(
         new CreateSecretCommand({
           Name: input.secretName,
           SecretString: secretString,
@@ -139,7 +180,7 @@ export class TokenStore {
   }
 
   private async put(input: WriteTokenSecretInput, secretString: string): Promise<void> {
-    await this.secretsManager.send(
+    await this.writer.send(
       new PutSecretValueCommand({
         SecretId: input.secretName,
         SecretString: secretString,

@@ -3,7 +3,10 @@ import { Socket } from 'node:net';
 import { callbackUrlFor } from '../../lambda/auth/redirect-uri';
 import { findRoute, matchPath, toProxyEvent } from '../../local/api-gateway';
 import { eventFromLog, parseLogEntry } from '../../local/events';
+import { handlerEnvironment } from '../../local/local-run';
+import { parseOptions } from '../../local/options';
 import { refreshedBetween, type SellerStatusRow } from '../../local/seller-status';
+import type { EmulatedDeployment } from '../../test/support/emulated-deployment';
 
 function request(url: string, rawHeaders: string[]): IncomingMessage {
   return {
@@ -142,5 +145,20 @@ describe('refreshes read from the sellers table', () => {
     expect(refreshed).toHaveLength(1);
     expect(reauthorized).toEqual([]);
     expect(newSeller).toEqual([]);
+  });
+});
+
+describe('the handlers’ environment', () => {
+  it('lifts the floor between writes of one secret, so 120 s tokens are refreshed about every minute', () => {
+    // Prepare
+    const options = parseOptions([], {});
+    if (options === 'help') throw new Error('parseOptions answered help');
+    const deployment = { env: { SELLER_TABLE_NAME: 'sellers' } } as unknown as EmulatedDeployment;
+
+    // Act
+    const env = handlerEnvironment(options, deployment, undefined);
+
+    // Assess
+    expect(env).toMatchObject({ SELLER_TABLE_NAME: 'sellers', MIN_SECRET_WRITE_INTERVAL_SECONDS: '0' });
   });
 });

@@ -11,7 +11,14 @@ export interface FaultRule {
    */
   operation: string;
   /** How many matching requests fail before requests pass through again. */
-  times: number;
+  times?: number;
+  /**
+   * Instead of a count: every matching request fails for this long in wall time, counted from
+   * the first one this rule fails (a throttling burst by another writer in the account).
+   */
+  forMs?: number;
+  /** Match only requests whose body contains this text, e.g. one secret's name. */
+  bodyIncludes?: string;
   response: FaultResponse;
 }
 
@@ -49,6 +56,8 @@ export interface FaultProxyOptions {
 
 interface PendingRule extends FaultRule {
   remaining: number;
+  /** Wall-clock ms when a `forMs` rule first failed a request. */
+  startedAt?: number;
 }
 
 // Hop-by-hop headers describe one connection, not the message; Node's HTTP
@@ -68,10 +77,24 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   let rules: PendingRule[] = [];
   const requests: RecordedRequest[] = [];
 
-  const takeFault = (target: string | undefined): FaultResponse | undefined => {
+  const takeFault = (target: string | undefined, body: string): FaultResponse | undefined => {
     if (!target || rules.length === 0) return undefined;
-    const rule = rules.find((r) => r.remaining > 0 && matches(r.operation, target));
+    const now = Date.now();
+    // A time-boxed rule whose window has closed is done.
+    rules = rules.filter(
+      (r) => r.forMs === undefined || r.startedAt === undefined || now - r.startedAt < r.forMs,
+    );
+    const rule = rules.find(
+      (r) =>
+        r.remaining > 0 &&
+        matches(r.operation, target) &&
+        (r.bodyIncludes === undefined || body.includes(r.bodyIncludes)),
+    );
     if (!rule) return undefined;
+    if (rule.forMs !== undefined) {
+      rule.startedAt ??= now;
+      return rule.response;
+    }
     rule.remaining--;
     if (rule.remaining === 0) rules = rules.filter((r) => r !== rule);
     return rule.response;
@@ -81,36 +104,44 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     const amzTarget = header(req, 'x-amz-target');
     const operation = amzTarget ?? `${req.method} ${(req.url ?? '/').split('?')[0]}`;
     counts[operation] = (counts[operation] ?? 0) + 1;
-
-    const fault = takeFault(amzTarget);
-    const entry: RecordedRequest = { operation, body: '', status: 0, ...(fault ? { fault } : {}) };
     const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    // The whole request is read before the fault is decided, as a real service would: a rule may
+    // match on the body, and the client is then unambiguously waiting for a response.
+    req.on('end', () => {
+      const requestBody = Buffer.concat(chunks);
+      handle(req, res, amzTarget, operation, requestBody);
+    });
+  });
+
+  const handle = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    amzTarget: string | undefined,
+    operation: string,
+    requestBody: Buffer,
+  ): void => {
+    const bodyText = requestBody.toString('utf8');
+    const fault = takeFault(amzTarget, bodyText);
+    const entry: RecordedRequest = { operation, body: '', status: 0, ...(fault ? { fault } : {}) };
     if (record) {
+      entry.body = bodyText;
       requests.push(entry);
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        entry.body = Buffer.concat(chunks).toString('utf8');
-      });
     }
 
     if (fault) {
-      // Consume the whole request first, as a real service would: the client
-      // is then unambiguously waiting for a response, and the body is recorded.
-      req.on('end', () => {
-        if (fault === 'reset') {
-          req.socket.destroy();
-          return;
-        }
-        const { status, body } = faultResponse(fault, amzTarget ?? '');
-        entry.status = status;
-        res.writeHead(status, {
-          'content-type': header(req, 'content-type') ?? 'application/x-amz-json-1.1',
-          'content-length': Buffer.byteLength(body),
-          'x-amzn-requestid': `fault-proxy-${requests.length}`,
-        });
-        res.end(body);
+      if (fault === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      const { status, body } = faultResponse(fault, amzTarget ?? '');
+      entry.status = status;
+      res.writeHead(status, {
+        'content-type': header(req, 'content-type') ?? 'application/x-amz-json-1.1',
+        'content-length': Buffer.byteLength(body),
+        'x-amzn-requestid': `fault-proxy-${requests.length}`,
       });
-      req.resume();
+      res.end(body);
       return;
     }
 
@@ -157,8 +188,8 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
     });
-    req.pipe(upstreamReq);
-  });
+    upstreamReq.end(requestBody);
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -170,7 +201,14 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     url: `http://127.0.0.1:${port}`,
     requests,
     failNext(rule) {
-      if (!Number.isInteger(rule.times) || rule.times < 1) {
+      if (rule.forMs !== undefined) {
+        if (!(rule.forMs > 0) || rule.times !== undefined) {
+          throw new Error(`failNext: forMs must be positive and exclusive of times, got ${rule.forMs}`);
+        }
+        rules.push({ ...rule, remaining: Number.POSITIVE_INFINITY });
+        return;
+      }
+      if (rule.times === undefined || !Number.isInteger(rule.times) || rule.times < 1) {
         throw new Error(`failNext: times must be a positive integer, got ${rule.times}`);
       }
       rules.push({ ...rule, remaining: rule.times });

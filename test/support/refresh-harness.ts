@@ -9,7 +9,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { completeAuthorization } from '../../lambda/auth/seller-authorization';
 import { StateStore } from '../../lambda/auth/state-store';
 import { loadRefreshConfig, type RefreshHandlerConfig } from '../../lambda/refresh/config';
-import { type RefreshRunSummary, runRefresh } from '../../lambda/refresh/refresher';
+import { type RefreshRunSummary, runRefresh, SECRET_WRITE_MARGIN_MS } from '../../lambda/refresh/refresher';
 import { createRefreshDeps, type RefreshRuntime } from '../../lambda/refresh/wiring';
 import { AppCredentialsProvider } from '../../lambda/shared/app-credentials';
 import { DEFAULT_AWS_RETRY } from '../../lambda/shared/aws-clients';
@@ -22,6 +22,9 @@ import { parseTokenSecret, type TokenSecretValue } from '../../lambda/shared/tok
 import { TokenStore } from '../../lambda/shared/token-store';
 import { type LwaEmulator, type LwaEmulatorOptions, startLwaEmulator } from '../emulators/lwa';
 import { deployToEmulators, type EmulatedDeployment } from './emulated-deployment';
+
+/** The refresh function's default timeout (lib/defaults.ts). */
+const DEFAULT_INVOCATION_MS = 300_000;
 
 /** A clock the test moves by hand; our code and the LWA emulators both read it. */
 export class SimulatedClock {
@@ -55,6 +58,8 @@ export interface RefreshHarness {
   /** One refresh invocation with the real wiring; only the clock and sleep are simulated. */
   run(options?: {
     deadlineMs?: number;
+    /** Until when a rotated token's write retries; defaults to a 5-minute invocation's end less its margin. */
+    writeDeadlineMs?: number;
     runtime?: Partial<RefreshRuntime>;
     config?: Partial<RefreshHandlerConfig>;
   }): Promise<RefreshRunSummary>;
@@ -157,6 +162,8 @@ export async function startRefreshHarness(options: RefreshHarnessOptions = {}): 
       });
       return runRefresh(deps, {
         deadlineMs: runOptions.deadlineMs ?? clock.now() + runConfig.runBudgetSeconds * 1000,
+        writeDeadlineMs:
+          runOptions.writeDeadlineMs ?? clock.now() + DEFAULT_INVOCATION_MS - SECRET_WRITE_MARGIN_MS,
       });
     },
     readSecret,

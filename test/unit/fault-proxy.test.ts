@@ -316,6 +316,30 @@ describe('fault injection', () => {
     expect((await send('/', { headers: ddbTarget, body: '{}' })).status).toBe(200);
   });
 
+  it('fails every request whose body matches while a time-boxed rule is open, and no other', async () => {
+    proxy.failNext({
+      operation: 'PutSecretValue',
+      bodyIncludes: '"SecretId":"one"',
+      forMs: 600_000,
+      response: 'throttle',
+    });
+
+    const statuses: number[] = [];
+    for (const secretId of ['one', 'two', 'one', 'one', 'two']) {
+      statuses.push(
+        (await send('/', { headers: smTarget, body: JSON.stringify({ SecretId: secretId }) })).status,
+      );
+    }
+
+    expect(statuses).toEqual([400, 200, 400, 400, 200]);
+  });
+
+  it('rejects a time-boxed rule that also has a count', () => {
+    expect(() => proxy.failNext({ operation: 'X', times: 1, forMs: 1_000, response: 'throttle' })).toThrow(
+      /forMs/,
+    );
+  });
+
   it('rejects a rule with a non-positive count', () => {
     expect(() => proxy.failNext({ operation: 'X', times: 0, response: 'throttle' })).toThrow(/times/);
   });

@@ -761,6 +761,31 @@ describe('faults', () => {
     expect(res.status).toBe(200);
   });
 
+  it('drops fields from a real answer: the refresh token is still rotated', async () => {
+    // Prepare
+    await emu.stop();
+    await start({ rotation: 'every-refresh' });
+    const rt = await authorize('S1');
+    emu.injectFault({
+      kind: 'drop-fields',
+      fields: ['expires_in', 'access_token'],
+      grantType: 'refresh_token',
+    });
+
+    // Act
+    const res = await refresh(rt);
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty('expires_in');
+    expect(res.body).not.toHaveProperty('access_token');
+    expect(res.body.refresh_token).toBe(emu.currentRefreshToken('S1'));
+    expect(emu.isRefreshTokenValid(rt)).toBe(false);
+    expect(() => emu.injectFault({ kind: 'drop-fields', fields: ['refresh_token' as 'expires_in'] })).toThrow(
+      'fault.fields',
+    );
+  });
+
   it('rejects a malformed fault', () => {
     // Act / Assess
     expect(() => emu.injectFault({ kind: 'status', status: 200 })).toThrow('fault.status');

@@ -48,8 +48,17 @@ export function validateFault(x: unknown): LwaFault {
       break;
     case 'hang':
       break;
+    case 'drop-fields':
+      if (
+        !Array.isArray(x.fields) ||
+        x.fields.length === 0 ||
+        x.fields.some((f) => f !== 'access_token' && f !== 'expires_in')
+      ) {
+        throw new Error("fault.fields must list 'access_token' and/or 'expires_in'");
+      }
+      break;
     default:
-      throw new Error("fault.kind must be 'status', 'oauth-error', 'latency' or 'hang'");
+      throw new Error("fault.kind must be 'status', 'oauth-error', 'latency', 'hang' or 'drop-fields'");
   }
   return x as unknown as LwaFault;
 }

@@ -365,6 +365,13 @@ export class LwaEmulatorServer implements LwaEmulator {
       hold.arrive();
       await hold.released;
     }
+    if (fault?.kind === 'drop-fields' && reply.status < 300) {
+      const dropped = new Set<string>(fault.fields);
+      reply = {
+        ...reply,
+        body: Object.fromEntries(Object.entries(reply.body).filter(([k]) => !dropped.has(k))),
+      };
+    }
     entry.status = reply.status;
     send(res, reply);
   }

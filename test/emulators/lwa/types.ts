@@ -77,7 +77,12 @@ export type LwaFault =
   | ({ kind: 'status'; status: number; error?: string; retryAfterSeconds?: number } & LwaFaultMatch)
   | ({ kind: 'oauth-error'; error: LwaOAuthError } & LwaFaultMatch)
   | ({ kind: 'latency'; ms: number } & LwaFaultMatch)
-  | ({ kind: 'hang' } & LwaFaultMatch);
+  | ({ kind: 'hang' } & LwaFaultMatch)
+  /**
+   * The real answer (a refresh still rotates the refresh token), minus these fields of a 2xx
+   * body: LWA's odd answers that must not lose a rotated token (invariant 10).
+   */
+  | ({ kind: 'drop-fields'; fields: Array<'access_token' | 'expires_in'> } & LwaFaultMatch);
 
 export interface LwaRequestLogEntry {
   path: string;

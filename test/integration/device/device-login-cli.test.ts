@@ -119,19 +119,22 @@ describe('npx lwa-tokens device-login (subprocess, moto + LWA emulator)', () => 
     const allOutput = `${cli.output().stdout}${cli.output().stderr}`;
     for (const secret of emulator.issuedSecrets()) expect(allOutput).not.toContain(secret);
 
-    // Act: time passes until it is due, and the refresher runs
+    // Act: ten minutes pass for the refresher (the 600 s token has expired, and the secret may be
+    // written again), the item is due, and the refresher runs
+    const later = () => Date.now() + 600_000;
     await deployment.documentClient.send(
       new UpdateCommand({
         TableName: deployment.sellerTableName,
         Key: key,
         UpdateExpression: 'SET nextRefreshAt = :due',
-        ExpressionAttributeValues: { ':due': Math.floor(Date.now() / 1000) - 1 },
+        ExpressionAttributeValues: { ':due': Math.floor(later() / 1000) - 1 },
       }),
     );
     const config = loadRefreshConfig({ ...deployment.env, REFRESH_REGIONS: 'EU' });
-    const summary = await runRefresh(createRefreshDeps(config, { log: new Logger({ logLevel: 'SILENT' }) }), {
-      deadlineMs: Date.now() + 30_000,
-    });
+    const summary = await runRefresh(
+      createRefreshDeps(config, { log: new Logger({ logLevel: 'SILENT' }), clock: later }),
+      { deadlineMs: later() + 30_000 },
+    );
 
     // Assess
     expect(summary.refreshed).toBe(1);

@@ -197,6 +197,45 @@ describe('refresh failures (moto + LWA emulator)', () => {
     },
   );
 
+  it.each([['expires_in'], ['access_token']] as const)(
+    'stores the refresh token LWA rotated in a 200 without %s, and the retry a minute later refreshes with it',
+    async (field) => {
+      // Prepare: LWA really rotates (the old refresh token dies) but its answer lacks a field
+      const [seller] = (await dueSellers(1, `IN${field[0]?.toUpperCase()}`)) as [
+        { sellerId: string; region: Region },
+      ];
+      harness.lwa.NA.injectFault({
+        kind: 'drop-fields',
+        fields: [field],
+        subject: seller.sellerId,
+        grantType: 'refresh_token',
+      });
+
+      // Act
+      const first = await harness.run();
+
+      // Assess: the new refresh token is stored, the access token is marked expired
+      expect(first).toMatchObject({ degraded: 1, rotationsStored: 1, unpersistedRotations: 0 });
+      const stored = await harness.readSecret(seller.sellerId, seller.region);
+      expect(stored.refreshToken).toBe(harness.lwa.NA.currentRefreshToken(seller.sellerId));
+      expect(Date.parse(stored.accessTokenExpiresAt)).toBeLessThanOrEqual(harness.clock.now());
+      const degraded = await harness.readItem(seller.sellerId, seller.region);
+      expect(degraded).toMatchObject({ status: 'DEGRADED', lastError: 'incomplete_token_response' });
+      expect(degraded?.nextRefreshAt).toBeLessThanOrEqual(Math.floor(harness.clock.now() / 1000) + 300);
+
+      // Act: the retry, once due
+      harness.clock.advanceTo((degraded?.nextRefreshAt as number) * 1000);
+      const retry = await harness.run();
+
+      // Assess
+      expect(retry.refreshed).toBe(1);
+      expect(await harness.readItem(seller.sellerId, seller.region)).toMatchObject({ status: 'ACTIVE' });
+      const refreshed = await harness.readSecret(seller.sellerId, seller.region);
+      expect(harness.lwa.NA.isAccessTokenValid(refreshed.accessToken)).toBe(true);
+      expect(refreshed.refreshToken).toBe(harness.lwa.NA.currentRefreshToken(seller.sellerId));
+    },
+  );
+
   it('retries PutSecretValue after LWA rotated the token, with the same ClientRequestToken, until the new token is stored', async () => {
     // Prepare: a Secrets Manager client that goes through the fault proxy
     const [seller] = (await dueSellers(1, 'PW')) as [{ sellerId: string; region: Region }];
@@ -218,18 +257,58 @@ describe('refresh failures (moto + LWA emulator)', () => {
     expect(stored.refreshToken).toBe(harness.lwa.NA.currentRefreshToken(seller.sellerId));
   });
 
-  it('counts and logs an unpersisted rotation, without the token, when every write retry fails', async () => {
+  it('stores a rotated token whose PutSecretValue another writer throttles for 20 seconds of wall time', async () => {
+    // Prepare: two due sellers; once LWA has rotated the first one's token, every write of its
+    // secret is throttled for 20 s of real time, far past the old 5 × 3 attempts (about 7 s)
+    const sellers = (await dueSellers(2, 'TH')) as Array<{ sellerId: string; region: Region }>;
+    const [burst, other] = sellers as [(typeof sellers)[0], (typeof sellers)[0]];
+    const throughProxy = new SecretsManagerClient({ endpoint: proxy.url, maxAttempts: 1 });
+    const secretName = `${harness.config.tokenSecretPrefix}/sellers/${burst.region}/${burst.sellerId}`;
+    proxy.failNext({
+      operation: 'secretsmanager.PutSecretValue',
+      bodyIncludes: JSON.stringify(secretName),
+      forMs: 20_000,
+      response: 'throttle',
+    });
+    // The retries wait in real time, so the burst really passes; the simulated clock follows.
+    const sleep = async (ms: number) => {
+      harness.clock.advance(ms);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+    };
+
+    // Act
+    const summary = await harness.run({ runtime: { secretsManager: throughProxy, sleep } });
+
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 2, rotationsStored: 2, unpersistedRotations: 0 });
+    const burstPuts = proxy.requests.filter(
+      (r) => r.operation === 'secretsmanager.PutSecretValue' && r.body.includes(JSON.stringify(secretName)),
+    );
+    expect(burstPuts.filter((r) => r.fault === 'throttle').length).toBeGreaterThan(5);
+    expect(burstPuts.at(-1)?.status).toBe(200);
+    expect(new Set(burstPuts.map((r) => JSON.parse(r.body).ClientRequestToken)).size).toBe(1);
+    for (const seller of [burst, other]) {
+      const stored = await harness.readSecret(seller.sellerId, seller.region);
+      expect(stored.refreshToken).toBe(harness.lwa[seller.region].currentRefreshToken(seller.sellerId));
+      expect(await harness.readItem(seller.sellerId, seller.region)).toMatchObject({ status: 'ACTIVE' });
+    }
+  }, 90_000);
+
+  it('counts and logs an unpersisted rotation, without the token, when the write is still throttled at the deadline', async () => {
     // Prepare
     const [seller] = (await dueSellers(1, 'UP')) as [{ sellerId: string; region: Region }];
     const throughProxy = new SecretsManagerClient({ endpoint: proxy.url, maxAttempts: 1 });
     proxy.failNext({
       operation: 'secretsmanager.PutSecretValue',
-      times: 100,
+      times: 100_000,
       response: 'service-unavailable',
     });
 
     // Act
-    const summary = await harness.run({ runtime: { secretsManager: throughProxy } });
+    const summary = await harness.run({
+      runtime: { secretsManager: throughProxy },
+      writeDeadlineMs: harness.clock.now() + 30_000,
+    });
 
     // Assess
     expect(summary.unpersistedRotations).toBe(1);

@@ -34,6 +34,7 @@ describe('loadRefreshConfig', () => {
       lwaMaxAttempts: 3,
       runBudgetSeconds: 50,
       stopBeforeTimeoutSeconds: 60,
+      minSecretWriteIntervalSeconds: 600,
       eventBusName: undefined,
       grantlessScopes: {},
     });
@@ -54,6 +55,7 @@ describe('loadRefreshConfig', () => {
       LWA_MAX_ATTEMPTS: '5',
       REFRESH_RUN_BUDGET_SECONDS: '240',
       REFRESH_STOP_BEFORE_TIMEOUT_SECONDS: '30',
+      MIN_SECRET_WRITE_INTERVAL_SECONDS: '0',
       EVENT_BUS_NAME: ' ops-bus ',
     });
 
@@ -68,6 +70,7 @@ describe('loadRefreshConfig', () => {
       lwaMaxConcurrency: 4,
       leaseSeconds: 600,
       lwaMaxAttempts: 5,
+      minSecretWriteIntervalSeconds: 0,
       runBudgetSeconds: 240,
       stopBeforeTimeoutSeconds: 30,
       eventBusName: 'ops-bus',

@@ -134,7 +134,7 @@ export interface Harness {
   readonly time: { now: number };
   /** The refresher's own sleep (LWA retries); it advances the clock. */
   readonly sleep: jest.Mock<Promise<void>, [number]>;
-  /** The token store's retry sleep: no-op, recorded. */
+  /** The token store's retry sleep: recorded, and it advances the clock. */
   readonly writeSleep: jest.Mock<Promise<void>, [number]>;
   readonly log: FakeLog;
   /** Answers each LWA request; defaults to `rotatingAnswer`. Return an Error to make fetch reject. */
@@ -158,7 +158,9 @@ export function createHarness(
   const sleep = jest.fn(async (ms: number) => {
     time.now += ms;
   });
-  const writeSleep = jest.fn(async (_ms: number) => {});
+  const writeSleep = jest.fn(async (ms: number) => {
+    time.now += ms;
+  });
   const log: FakeLog = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const lwa: Harness['lwa'] = jest.fn((form: URLSearchParams, _url: string) => rotatingAnswer(form));
   const published: Harness['published'] = jest.fn(async (_type, _detail) => true);

@@ -12,7 +12,13 @@ import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { DueItem } from '../../../lambda/refresh/refresh-repository';
-import { degradedNextRefreshAt, refreshOne, runRefresh } from '../../../lambda/refresh/refresher';
+import {
+  degradedNextRefreshAt,
+  permanentFailureNextRefreshAt,
+  refreshOne,
+  runRefresh,
+  secretWriteDeadline,
+} from '../../../lambda/refresh/refresher';
 import { toEpochSeconds } from '../../../lambda/shared/clock';
 import type { SellerItem } from '../../../lambda/shared/seller-table';
 import { serializeTokenSecret } from '../../../lambda/shared/token-secret';
@@ -163,6 +169,62 @@ describe('degradedNextRefreshAt', () => {
   });
 });
 
+describe('secretWriteDeadline', () => {
+  it('lets a write retry until 10 s before the invocation ends, far past the 50 s run budget', () => {
+    // Act
+    const deadline = secretWriteDeadline(NOW_MS, 300_000);
+
+    // Assess
+    expect(deadline).toBe(NOW_MS + 290_000);
+  });
+});
+
+describe('permanentFailureNextRefreshAt', () => {
+  it('keeps the transient backoff while the access token is still good', () => {
+    // Act
+    const next = permanentFailureNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 3,
+      repeated: true,
+      accessTokenExpiresAt: NOW + 3000,
+      random: () => 0.5,
+    });
+
+    // Assess
+    expect(next).toBe(degradedNextRefreshAt({ nowSeconds: NOW, failureCount: 3, random: () => 0.5 }));
+  });
+
+  it('backs off exponentially once the token has expired, from a minute to at most an hour', () => {
+    // Act
+    const next = [1, 2, 3, 4, 5, 6, 7, 8, 20].map((failureCount) =>
+      permanentFailureNextRefreshAt({
+        nowSeconds: NOW,
+        failureCount,
+        repeated: true,
+        accessTokenExpiresAt: NOW - 600,
+        random: () => 0.5,
+      }),
+    );
+
+    // Assess
+    expect(next.map((at) => at - NOW)).toEqual([60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+  });
+
+  it('starts again at a minute when the error is a different one from the last', () => {
+    // Act
+    const next = permanentFailureNextRefreshAt({
+      nowSeconds: NOW,
+      failureCount: 9,
+      repeated: false,
+      accessTokenExpiresAt: NOW - 600,
+      random: () => 0.5,
+    });
+
+    // Assess
+    expect(next).toBe(NOW + 60);
+  });
+});
+
 describe('refreshOne', () => {
   it('takes the lease conditionally on the item still being due and unleased', async () => {
     // Prepare
@@ -227,6 +289,182 @@ describe('refreshOne', () => {
         owner: OWNER,
       },
     ]);
+  });
+
+  it.each([
+    ['no expires_in', { access_token: 'Atza|partial' }, 'Atza|partial'],
+    ['a zero expires_in', { access_token: 'Atza|partial', expires_in: 0 }, 'Atza|partial'],
+    ['a non-numeric expires_in', { access_token: 'Atza|partial', expires_in: 'soon' }, 'Atza|partial'],
+    ['an empty access token', { access_token: '', expires_in: 3600 }, 'Atza|old-A1SELLER0001'],
+  ])(
+    'stores a refresh token rotated in a 200 with %s, marks the access token expired and retries within 5 minutes',
+    async (_label, answer, accessToken) => {
+      // Prepare
+      const { run, item, harness, summary } = oneSeller();
+      harness.lwa.mockImplementation(() =>
+        json(200, { refresh_token: rotatedRefreshToken(item.sellerId), token_type: 'bearer', ...answer }),
+      );
+
+      // Act
+      const outcome = await run();
+
+      // Assess: the new refresh token is AWSCURRENT, with an access token nobody will trust
+      expect(outcome).toBe('degraded');
+      expect(summary).toMatchObject({ rotationsStored: 1, unpersistedRotations: 0 });
+      expect(writtenSecrets(secretsManager).map((w) => w.value)).toEqual([
+        {
+          sellerId: item.sellerId,
+          region: 'NA',
+          accessToken,
+          accessTokenExpiresAt: new Date(NOW_MS).toISOString(),
+          refreshToken: rotatedRefreshToken(item.sellerId),
+          tokenType: 'bearer',
+          updatedAt: new Date(NOW_MS).toISOString(),
+        },
+      ]);
+      const [update, ...more] = itemUpdates(dynamo);
+      expect(more).toEqual([]);
+      expect(update?.set).toMatchObject({
+        status: 'DEGRADED',
+        lastError: 'incomplete_token_response',
+        failureCount: 1,
+      });
+      expect(update?.set.nextRefreshAt).toBeGreaterThan(NOW);
+      expect(update?.set.nextRefreshAt).toBeLessThanOrEqual(NOW + 300);
+      expect(harness.log.warn).toHaveBeenCalledWith(
+        expect.stringContaining('stored the rotated refresh token'),
+        expect.objectContaining({ sellerId: item.sellerId, region: 'NA' }),
+      );
+      expectNoTokensLogged(harness.log);
+    },
+  );
+
+  it('backs off a repeated incomplete answer, so the secret is not rewritten every few minutes (invariant 12)', async () => {
+    // Prepare: the fourth incomplete answer in a row
+    const { run, item, harness } = oneSeller({ failureCount: 3, lastError: 'incomplete_token_response' });
+    harness.lwa.mockImplementation(() =>
+      json(200, { access_token: 'Atza|partial', refresh_token: rotatedRefreshToken(item.sellerId) }),
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('still-failing');
+    expect(writtenSecrets(secretsManager)).toHaveLength(1);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ failureCount: 4, nextRefreshAt: NOW + 480 });
+  });
+
+  it('degrades with malformed_response, writing nothing, when an incomplete answer did not rotate the refresh token', async () => {
+    // Prepare
+    const { run, item, harness } = oneSeller();
+    harness.lwa.mockImplementation(() =>
+      json(200, { access_token: 'Atza|partial', refresh_token: storedRefreshToken(item.sellerId) }),
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+      status: 'DEGRADED',
+      lastError: 'malformed_response',
+    });
+  });
+
+  describe('a permanent per-seller error after the token expired', () => {
+    const expired = { accessTokenExpiresAt: NOW - 600 };
+    const cases: Array<[string, () => Response, string, HarnessOptions['secrets']?]> = [
+      ['invalid_request', () => json(400, { error: 'invalid_request' }), 'invalid_request'],
+      [
+        'an HTML 403 page',
+        () =>
+          new Response('<html>Forbidden</html>', { status: 403, headers: { 'content-type': 'text/html' } }),
+        'http_403',
+      ],
+    ];
+
+    it.each(cases)(
+      '%s: backs off exponentially up to an hour, records lastError, and counts RefreshDegraded only once',
+      async (_label, answer, code) => {
+        // Prepare: the seller has failed this way five times already
+        const { run, harness } = oneSeller({ ...expired, failureCount: 5, lastError: code });
+        harness.lwa.mockImplementation(answer);
+
+        // Act
+        const outcome = await run();
+
+        // Assess
+        expect(outcome).toBe('still-failing');
+        const [update] = itemUpdates(dynamo);
+        expect(update?.set).toMatchObject({ status: 'DEGRADED', lastError: code, failureCount: 6 });
+        // 60 s × 2^5, not the 30 s that made it come back every tick
+        expect(update?.set.nextRefreshAt).toBe(NOW + 1920);
+      },
+    );
+
+    it('counts the first failure with a new error in RefreshDegraded, a repeat not', async () => {
+      // Prepare: one seller fails with invalid_request for the first time, one again
+      const first = seller('A1SELLER0001', 'NA', { ...expired, failureCount: 2, lastError: 'server_error' });
+      const again = seller('A1SELLER0002', 'NA', {
+        ...expired,
+        failureCount: 2,
+        lastError: 'invalid_request',
+      });
+      const harness = createHarness(dynamo, secretsManager, { sellers: [first, again] });
+      harness.lwa.mockImplementation(() => json(400, { error: 'invalid_request' }));
+
+      // Act
+      const summary = await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+
+      // Assess
+      expect(summary).toMatchObject({ due: 2, degraded: 1, stillFailing: 1 });
+      const [firstUpdate, againUpdate] = itemUpdates(dynamo);
+      expect(firstUpdate?.set).toMatchObject({ lastError: 'invalid_request', nextRefreshAt: NOW + 60 });
+      expect(againUpdate?.set).toMatchObject({ lastError: 'invalid_request', nextRefreshAt: NOW + 240 });
+    });
+
+    it('treats a malformed secret the same way', async () => {
+      // Prepare
+      const item = seller('A1SELLER0001', 'NA', {
+        ...expired,
+        failureCount: 7,
+        lastError: 'secret_malformed',
+      });
+      const harness = createHarness(dynamo, secretsManager, { sellers: [item] });
+      secretsManager
+        .on(GetSecretValueCommand, { SecretId: item.secretName })
+        .resolves({ SecretString: '{"x":1}' });
+      const summary = emptySummary();
+
+      // Act
+      const outcome = await refreshOne(harness.deps, due(item), OWNER, summary);
+
+      // Assess
+      expect(outcome).toBe('still-failing');
+      expect(harness.lwa).not.toHaveBeenCalled();
+      expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+        lastError: 'secret_malformed',
+        failureCount: 8,
+        nextRefreshAt: NOW + 3600,
+      });
+    });
+
+    it('keeps retrying a transient error every tick after expiry, as before', async () => {
+      // Prepare
+      const { run, harness } = oneSeller({ ...expired, failureCount: 5, lastError: 'server_error' });
+      harness.lwa.mockImplementation(() => json(500, { error: 'server_error' }));
+
+      // Act
+      const outcome = await run();
+
+      // Assess: three attempts within the run, then the next tick
+      expect(outcome).toBe('degraded');
+      const now = toEpochSeconds(harness.time.now);
+      expect(itemUpdates(dynamo)[0]?.set.nextRefreshAt).toBe(now + 30);
+    });
   });
 
   it('writes the secret before the item update that releases the lease', async () => {
@@ -542,6 +780,71 @@ describe('refreshOne', () => {
     expectNoTokensLogged(harness.log);
   });
 
+  it('retries a rotated token write throttled far past the bounded retries until it is stored, pacing every attempt', async () => {
+    // Prepare: throttled for 40 attempts; the write may go on for two minutes
+    const { item, harness, summary } = oneSeller();
+    let throttledFor = 40;
+    secretsManager.on(PutSecretValueCommand).callsFake(() => {
+      if (throttledFor-- > 0) throw throttled();
+      return {};
+    });
+    const paced = jest.spyOn(harness.deps.secretWrites, 'acquire');
+
+    // Act
+    const outcome = await refreshOne(harness.deps, due(item), OWNER, summary, NOW_MS + 120_000);
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+    expect(summary).toMatchObject({ rotationsStored: 1, unpersistedRotations: 0, secretWriteRetries: 40 });
+    const written = writtenSecrets(secretsManager);
+    expect(written).toHaveLength(41);
+    expect(new Set(written.map((w) => w.clientRequestToken)).size).toBe(1);
+    expect(paced).toHaveBeenCalledTimes(41);
+    expect(written.at(-1)?.value.refreshToken).toBe(rotatedRefreshToken(item.sellerId));
+  });
+
+  it('counts a rotation still unwritten at the write deadline as unpersisted, logged without the token', async () => {
+    // Prepare
+    const { item, harness, summary } = oneSeller();
+    secretsManager.on(PutSecretValueCommand).rejects(throttled());
+    const deadline = NOW_MS + 30_000;
+
+    // Act
+    const outcome = await refreshOne(harness.deps, due(item), OWNER, summary, deadline);
+
+    // Assess
+    expect(outcome).toBe('degraded');
+    expect(summary.unpersistedRotations).toBe(1);
+    expect(writtenSecrets(secretsManager).length).toBeGreaterThan(3);
+    expect(harness.time.now).toBeLessThanOrEqual(deadline);
+    expect(harness.log.error).toHaveBeenCalledWith(
+      expect.stringContaining('Unpersisted rotation'),
+      expect.objectContaining({ sellerId: item.sellerId, error: 'ThrottlingException' }),
+    );
+    expectNoTokensLogged(harness.log);
+  });
+
+  it('gives runRefresh writes until the write deadline, past the deadline for taking work', async () => {
+    // Prepare
+    const item = seller('A1SELLER0001');
+    const harness = createHarness(dynamo, secretsManager, { sellers: [item] });
+    let throttledFor = 40;
+    secretsManager.on(PutSecretValueCommand).callsFake(() => {
+      if (throttledFor-- > 0) throw throttled();
+      return {};
+    });
+
+    // Act
+    const summary = await runRefresh(harness.deps, {
+      deadlineMs: NOW_MS + 5_000,
+      writeDeadlineMs: NOW_MS + 200_000,
+      owner: OWNER,
+    });
+
+    // Assess
+    expect(summary).toMatchObject({ refreshed: 1, rotationsStored: 1, unpersistedRotations: 0 });
+  });
+
   it('degrades without counting an unpersisted rotation when the failed write held no new refresh token', async () => {
     // Prepare
     const { run, item, harness, summary } = oneSeller();
@@ -586,13 +889,90 @@ describe('refreshOne', () => {
         set: {
           status: 'ACTIVE',
           accessTokenExpiresAt: freshExpiry,
-          nextRefreshAt: freshExpiry - 600,
+          // The same schedule a refresh makes: lead 600 and spread floor(0.5 × 301) = 150
+          nextRefreshAt: freshExpiry - 600 - 150,
           updatedAt: NOW,
           failureCount: 0,
         },
         condition: UNDER_LEASE,
       }),
     ]);
+  });
+
+  it('finds a 15-minute token another worker stored a minute ago already fresh: no LWA call, no second write', async () => {
+    // Prepare: written at NOW − 60, it expires at NOW + 840; the lead (capped at half its life) and
+    // the 10-minute floor between writes both put its next refresh in the future
+    const item = seller('A1SELLER0001');
+    const { run, harness } = oneSeller(
+      {},
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date((NOW + 840) * 1000).toISOString(),
+            updatedAt: new Date((NOW - 60) * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('already-fresh');
+    expect(harness.lwa).not.toHaveBeenCalled();
+    expect(secretsManager).not.toReceiveCommand(PutSecretValueCommand);
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ status: 'ACTIVE', nextRefreshAt: NOW - 60 + 600 });
+  });
+
+  it('refreshes a token whose stored copy was marked expired, however recently it was written', async () => {
+    // Prepare: an incomplete answer a minute ago stored the rotated refresh token, expired
+    const item = seller('A1SELLER0001');
+    const { run } = oneSeller(
+      {},
+      {
+        secrets: {
+          [item.secretName]: storedSecret(item, {
+            accessTokenExpiresAt: new Date((NOW - 60) * 1000).toISOString(),
+            updatedAt: new Date((NOW - 60) * 1000).toISOString(),
+          }),
+        },
+      },
+    );
+
+    // Act
+    const outcome = await run();
+
+    // Assess
+    expect(outcome).toBe('refreshed');
+  });
+
+  it('schedules a 15-minute token 10 minutes after its write, not at half its life (invariant 12)', async () => {
+    // Prepare
+    const { run, harness } = oneSeller();
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 900));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({
+      accessTokenExpiresAt: NOW + 900,
+      nextRefreshAt: NOW + 600,
+    });
+    expect(harness.log.warn).not.toHaveBeenCalled();
+  });
+
+  it('honours a lower MIN_SECRET_WRITE_INTERVAL_SECONDS, as the local run sets it', async () => {
+    // Prepare
+    const { run, harness } = oneSeller({}, { config: { minSecretWriteIntervalSeconds: 0 } });
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 120));
+
+    // Act
+    await run();
+
+    // Assess
+    expect(itemUpdates(dynamo)[0]?.set).toMatchObject({ nextRefreshAt: NOW + 60 });
   });
 
   it('does nothing when the lease is not granted', async () => {
@@ -920,6 +1300,28 @@ describe('runRefresh', () => {
       'A1SELLER0001',
       'A1SELLER0002',
     ]);
+  });
+
+  it('warns once that tokens shorter than the write interval are too short for the version quota', async () => {
+    // Prepare: LWA issues 5-minute tokens to three sellers, over two runs
+    const sellers = ['A1SELLER0001', 'A1SELLER0002', 'A1SELLER0003'].map((id) => seller(id));
+    const harness = createHarness(dynamo, secretsManager, { sellers });
+    harness.lwa.mockImplementation((form) => rotatingAnswer(form, 300));
+
+    // Act
+    await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+    await runRefresh(harness.deps, { deadlineMs: NOW_MS + 50_000, owner: OWNER });
+
+    // Assess
+    const warnings = harness.log.warn.mock.calls.filter(([message]) => /too short/.test(String(message)));
+    expect(warnings).toEqual([
+      [
+        expect.stringContaining("Secrets Manager's version quota"),
+        { expiresInSeconds: 300, minSecretWriteIntervalSeconds: 600 },
+      ],
+    ]);
+    for (const update of itemUpdates(dynamo))
+      expect(update.set.nextRefreshAt).toBeGreaterThanOrEqual(NOW + 600);
   });
 
   it('interleaves regions so one backlog cannot starve another', async () => {

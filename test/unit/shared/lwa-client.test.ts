@@ -139,6 +139,31 @@ describe('LwaClient.refreshAccessToken', () => {
     expect(second.refreshToken).toBeUndefined();
   });
 
+  it.each([
+    ['no expires_in', { access_token: 'Atza|partial' }, 'expires_in', 'Atza|partial'],
+    ['a zero expires_in', { access_token: 'Atza|partial', expires_in: 0 }, 'expires_in', 'Atza|partial'],
+    [
+      'a non-numeric expires_in',
+      { access_token: 'Atza|partial', expires_in: 'soon' },
+      'expires_in',
+      'Atza|partial',
+    ],
+    ['an empty access_token', { access_token: '', expires_in: 3600 }, 'access_token', undefined],
+    ['no access_token and no expires_in', {}, 'access_token', undefined],
+  ])(
+    'returns the rotated refresh token of a 200 with %s, marked incomplete (invariant 10)',
+    async (_label, body, incomplete, accessToken) => {
+      // Prepare
+      const { client } = clientAnswering(json(200, { refresh_token: 'Atzr|rotated', ...body }));
+
+      // Act
+      const result = await refresh(client);
+
+      // Assess
+      expect(result).toEqual({ incomplete, refreshToken: 'Atzr|rotated', accessToken, tokenType: 'bearer' });
+    },
+  );
+
   it('omits client_secret when the caller sends none', async () => {
     // Prepare
     const { client, fetch } = clientAnswering(json(200, { access_token: 'Atza|a', expires_in: 3600 }));
@@ -469,7 +494,7 @@ describe('LwaClient failures', () => {
   });
 
   it.each([
-    ['no access_token', { refresh_token: 'Atzr|x', expires_in: 3600 }],
+    ['no access_token', { expires_in: 3600 }],
     ['an empty access_token', { access_token: '', expires_in: 3600 }],
     ['no expires_in', { access_token: 'Atza|x' }],
     ['a zero expires_in', { access_token: 'Atza|x', expires_in: 0 }],
@@ -485,6 +510,24 @@ describe('LwaClient failures', () => {
 
     // Assess
     expect(error).toMatchObject({ code: 'malformed_response', kind: 'request' });
+  });
+
+  it('reports a code exchange that lacks expires_in as malformed_response even with a refresh token', async () => {
+    // Prepare: only a refresh keeps a half-usable answer; an authorization is not stored half-done
+    const { client } = clientAnswering(json(200, { access_token: 'Atza|x', refresh_token: 'Atzr|x' }));
+
+    // Act
+    const error = await client
+      .exchangeAuthorizationCode(BASE_URL, {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        code: 'ANxyz',
+        redirectUri: 'https://example.test/callback',
+      })
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'LwaError', code: 'malformed_response' });
   });
 
   it('reports a 200 whose body is not JSON as malformed_response', async () => {

@@ -1,7 +1,9 @@
 import {
   computeRefreshSchedule,
+  DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
   DEFAULT_REFRESH_LEAD_SECONDS,
   DEFAULT_REFRESH_SPREAD_SECONDS,
+  earliestRefreshAt,
 } from '../../../lambda/shared/scheduling';
 
 const ISSUED_AT_MS = Date.parse('2026-11-24T20:19:26.000Z');
@@ -92,5 +94,74 @@ describe('computeRefreshSchedule', () => {
 
     // Assess
     expect(result).toEqual({ accessTokenExpiresAt: ISSUED_AT, nextRefreshAt: ISSUED_AT });
+  });
+
+  describe('with a minimum interval between writes of one secret (invariant 12)', () => {
+    const floored = (expiresInSeconds: number, random: number) =>
+      computeRefreshSchedule({
+        issuedAtMs: ISSUED_AT_MS,
+        expiresInSeconds,
+        leadSeconds: DEFAULT_REFRESH_LEAD_SECONDS,
+        spreadSeconds: DEFAULT_REFRESH_SPREAD_SECONDS,
+        minWriteIntervalSeconds: DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS,
+        random: () => random,
+      });
+
+    it("defaults to Secrets Manager's advice of one write per 10 minutes", () => {
+      expect(DEFAULT_MIN_SECRET_WRITE_INTERVAL_SECONDS).toBe(600);
+    });
+
+    it('never schedules the next refresh sooner than the interval after this write', () => {
+      // Act
+      const fifteenMinutes = floored(900, 0.999);
+      const fiveMinutes = floored(300, 0);
+      const oneHour = floored(3600, 0.999_999);
+
+      // Assess: the floor wins over half the lifetime, even past the expiry
+      expect(fifteenMinutes).toEqual({
+        accessTokenExpiresAt: ISSUED_AT + 900,
+        nextRefreshAt: ISSUED_AT + 600,
+      });
+      expect(fiveMinutes).toEqual({ accessTokenExpiresAt: ISSUED_AT + 300, nextRefreshAt: ISSUED_AT + 600 });
+      expect(oneHour.nextRefreshAt).toBe(ISSUED_AT + 2700);
+    });
+
+    it('keeps every lifetime and draw at least the interval apart', () => {
+      for (const lifetime of [1, 120, 300, 599, 600, 900, 1199, 1200, 1500, 3600, 86_400]) {
+        for (const draw of [0, 0.5, 0.999_999]) {
+          // Act
+          const { nextRefreshAt } = floored(lifetime, draw);
+
+          // Assess
+          expect(nextRefreshAt).toBeGreaterThanOrEqual(ISSUED_AT + 600);
+        }
+      }
+    });
+  });
+
+  it('reports the earliest refresh time any spread draw could schedule', () => {
+    for (const lifetime of [120, 900, 1500, 3600]) {
+      for (const minWriteIntervalSeconds of [0, 600]) {
+        // Prepare
+        const input = {
+          issuedAtMs: ISSUED_AT_MS,
+          expiresInSeconds: lifetime,
+          leadSeconds: DEFAULT_REFRESH_LEAD_SECONDS,
+          spreadSeconds: DEFAULT_REFRESH_SPREAD_SECONDS,
+          minWriteIntervalSeconds,
+        };
+
+        // Act
+        const earliest = earliestRefreshAt(input);
+
+        // Assess
+        expect(earliest).toBe(computeRefreshSchedule({ ...input, random: () => 0.999_999 }).nextRefreshAt);
+        for (const draw of [0, 0.3, 0.7]) {
+          expect(
+            computeRefreshSchedule({ ...input, random: () => draw }).nextRefreshAt,
+          ).toBeGreaterThanOrEqual(earliest);
+        }
+      }
+    }
   });
 });

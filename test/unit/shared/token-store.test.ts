@@ -180,6 +180,84 @@ describe('TokenStore', () => {
       expect(delays).toHaveLength(4);
     });
 
+    describe('until a deadline (a rotated token, invariant 11)', () => {
+      const START_MS = Date.parse('2026-11-24T20:00:00.000Z');
+      let now: number;
+      let paced: number;
+      let deadlineStore: TokenStore;
+      const until = (deadlineMs: number) => ({
+        deadlineMs,
+        clock: () => now,
+        beforeAttempt: async () => {
+          paced++;
+        },
+      });
+
+      beforeEach(() => {
+        now = START_MS;
+        paced = 0;
+        deadlineStore = new TokenStore(new SecretsManagerClient({}), {
+          maxAttempts: 5,
+          baseDelayMs: 100,
+          maxDelayMs: 2_000,
+          sleep: async (ms) => {
+            delays.push(ms);
+            now += ms;
+          },
+          random: () => 0.5,
+        });
+      });
+
+      it('outlasts a long throttling burst: every attempt paced, one ClientRequestToken, capped delays', async () => {
+        // Prepare: throttled for far more attempts than the bounded retry makes
+        let throttledFor = 40;
+        secretsManager.on(PutSecretValueCommand).callsFake(() => {
+          if (throttledFor-- > 0) throw throttled();
+          return { VersionId: REQUEST_TOKEN };
+        });
+
+        // Act
+        const result = await deadlineStore.write(INPUT, until(START_MS + 120_000));
+
+        // Assess
+        expect(result).toEqual({ attempts: 41 });
+        expect(paced).toBe(41);
+        const tokens = secretsManager
+          .commandCalls(PutSecretValueCommand)
+          .map((c) => c.args[0].input.ClientRequestToken);
+        expect(new Set(tokens)).toEqual(new Set([REQUEST_TOKEN]));
+        expect(Math.max(...delays)).toBeLessThanOrEqual(2_000);
+        expect(now).toBeLessThanOrEqual(START_MS + 120_000);
+      });
+
+      it('throws the last error when the next attempt would start past the deadline', async () => {
+        // Prepare
+        secretsManager.on(PutSecretValueCommand).rejects(throttled());
+
+        // Act
+        const outcome = deadlineStore.write(INPUT, until(START_MS + 20_000));
+
+        // Assess
+        await expect(outcome).rejects.toMatchObject({ name: 'ThrottlingException' });
+        const attempts = secretsManager.commandCalls(PutSecretValueCommand).length;
+        expect(attempts).toBeGreaterThan(5);
+        expect(paced).toBe(attempts);
+        expect(now).toBeLessThanOrEqual(START_MS + 20_000);
+      });
+
+      it('still throws a non-retryable error at once', async () => {
+        // Prepare
+        secretsManager.on(PutSecretValueCommand).rejects(accessDenied());
+
+        // Act
+        const outcome = deadlineStore.write(INPUT, until(START_MS + 120_000));
+
+        // Assess
+        await expect(outcome).rejects.toMatchObject({ name: 'AccessDeniedException' });
+        expect(secretsManager).toReceiveCommandTimes(PutSecretValueCommand, 1);
+      });
+    });
+
     it('retries a throttled create and keeps the same token for it too', async () => {
       // Prepare
       secretsManager.on(PutSecretValueCommand).rejects(notFound());
