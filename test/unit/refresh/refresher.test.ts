@@ -1192,7 +1192,8 @@ describe('refreshOne on a PENDING item (an authorization cut short)', () => {
     expect(leaseAcquires(dynamo)[0]?.ExpressionAttributeValues).toMatchObject({ ':pending': 'PENDING' });
     expect(itemUpdates(dynamo)).toEqual([
       expect.objectContaining({
-        set: expect.objectContaining({ status: 'ACTIVE', nextRefreshAt: freshExpiry - 600 }),
+        // The schedule a refresh would give it: lead 600 s, spread 150 s (random 0.5 of 300 s).
+        set: expect.objectContaining({ status: 'ACTIVE', nextRefreshAt: freshExpiry - 600 - 150 }),
         condition: UNDER_LEASE,
       }),
     ]);
