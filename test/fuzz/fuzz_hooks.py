@@ -141,7 +141,8 @@ def _inject_live_state(case) -> None:
     by design.
     """
     query = case.query if isinstance(case.query, dict) else {}
-    others = {name: value for name, value in query.items() if name != "state"}
+    # The handler reads an empty parameter as an absent one.
+    others = {name: value for name, value in query.items() if name != "state" and value != ""}
     if any(name in CALLBACK_RULES and not _valid(name, value) for name, value in others.items()):
         region = "NA"  # a 400 for the bad parameter, before the state is looked at
     elif "error" in others:
