@@ -50,6 +50,12 @@ async function main(): Promise<number> {
   const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fuzz-')), 'stats.json');
   // A refresh tick mid-run would change tables between a request's snapshots.
   const run = await startLocalRunProcess([...FREE_PORTS, '--refresh-every', '3600']);
+  // The local run is its own process group, so a Ctrl-C here would not reach it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void run.stop().then(() => process.exit(130));
+    });
+  }
   try {
     process.stdout.write(
       `Fuzzing ${run.url} from docs/openapi.yaml: at most ${maxExamples} examples per operation and phase, ${maxTimeSeconds} s, seed ${seed}\n`,
