@@ -218,7 +218,9 @@ export class SellerAuthorizationApi extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    this.addRoute('authorize', authorize, validator, ['region']);
+    // Not validated: `/authorize` takes `region` or `marketplace`, which a required-parameter
+    // list cannot say; the handler answers either omission with its own page.
+    this.addRoute('authorize', authorize, undefined, []);
     this.addRoute('login', login, validator, ['amazon_callback_uri', 'amazon_state']);
     // Not validated: the consent page can come back with only `error=access_denied`,
     // and the handler must answer that with its own page.

@@ -22,6 +22,7 @@ export interface LocalServerOptions {
 }
 
 const PAGE_DIR = path.join(__dirname, 'status-page');
+const MAX_HEADER_BYTES = 256 * 1024;
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
@@ -37,7 +38,9 @@ export class LocalServer {
   private endpoint: ApiEndpoint = { domainName: 'localhost', stage: 'local' };
 
   constructor(private readonly options: LocalServerOptions) {
-    this.server = createServer((req, res) => {
+    // Node refuses request lines and headers over 16 KiB with a bare 431; the handlers' own limits
+    // (2048 characters a parameter, each up to 12 bytes percent-encoded) must be what answers.
+    this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
       this.route(req, res).catch(() => {
         if (!res.headersSent && !res.destroyed) sendText(res, 500, 'local server error');
         else res.destroy();
@@ -123,7 +126,9 @@ function send(
   res.writeHead(status, {
     'Content-Type': contentType,
     'Content-Length': body.length,
+    // The API's security headers on the local server's own answers too (404, 405, 413, 502).
     'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
     'X-Content-Type-Options': 'nosniff',
     ...headers,
   });

@@ -12,6 +12,7 @@ import { resolveConsentTarget } from './consent-target';
 import { errorToResponse } from './errors-to-responses';
 import { readQueryParams } from './query-params';
 import { redirect } from './responses';
+import { AUTHORIZE_PARAMS } from './route-params';
 import { startAuthorization } from './seller-authorization';
 import { StateStore } from './state-store';
 
@@ -28,11 +29,7 @@ const deps = {
  */
 export async function handleAuthorize(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   try {
-    const params = readQueryParams(event, {
-      region: { required: false, pattern: /^(NA|EU|FE)$/ },
-      marketplace: { required: false, pattern: /^[A-Za-z0-9]{2,20}$/ },
-      account: { required: false, pattern: /^(seller|vendor)$/ },
-    });
+    const params = readQueryParams(event, AUTHORIZE_PARAMS);
     const target = resolveConsentTarget(
       {
         region: params.region as Region | undefined,

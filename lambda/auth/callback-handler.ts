@@ -12,7 +12,6 @@ import { EventBridgePublisher, noLifecycleEvents } from '../shared/lifecycle-eve
 import { createLogger } from '../shared/logger';
 import { LwaClient } from '../shared/lwa-client';
 import type { Region } from '../shared/regions';
-import { SELLER_ID_PATTERN } from '../shared/secret-names';
 import { SellerRepository } from '../shared/seller-repository';
 import { SellerStatus } from '../shared/seller-table';
 import { MAX_LWA_TIMEOUT_MS } from '../shared/time-budget';
@@ -22,8 +21,9 @@ import { errorToResponse } from './errors-to-responses';
 import { BadParameterError, readQueryParams } from './query-params';
 import { callbackUrlFor } from './redirect-uri';
 import { htmlPage } from './responses';
+import { CALLBACK_PARAMS } from './route-params';
 import { completeAuthorization, InvalidStateError } from './seller-authorization';
-import { STATE_PATTERN, StateStore } from './state-store';
+import { StateStore } from './state-store';
 
 const config = loadCallbackConfig();
 const logger = createLogger();
@@ -61,13 +61,7 @@ export async function handleCallback(
 ): Promise<APIGatewayProxyResult> {
   eventsDropped = 0;
   try {
-    const params = readQueryParams(event, {
-      state: { required: true, pattern: STATE_PATTERN, maxLength: 64 },
-      error: { required: false, pattern: /^[a-z_]{1,64}$/ },
-      selling_partner_id: { required: false, pattern: SELLER_ID_PATTERN, maxLength: 64 },
-      spapi_oauth_code: { required: false, pattern: /^[A-Za-z0-9._~+/=-]+$/, maxLength: 1024 },
-      region: { required: false, pattern: /^(NA|EU|FE)$/ },
-    });
+    const params = readQueryParams(event, CALLBACK_PARAMS);
     if (params.error !== undefined) return await handleDenial(params.state as string, params.error);
     // Required only here, because a denial legitimately arrives without a seller or code.
     const sellerId = params.selling_partner_id ?? missing('selling_partner_id');

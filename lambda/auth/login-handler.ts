@@ -6,12 +6,12 @@ import { createDocumentClient, createSecretsManagerClient } from '../shared/aws-
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import type { Region } from '../shared/regions';
-import { SELLER_ID_PATTERN } from '../shared/secret-names';
 import { loadLoginConfig } from './config';
 import { errorToResponse } from './errors-to-responses';
 import { BadParameterError, readQueryParams } from './query-params';
 import { callbackUrlFor } from './redirect-uri';
 import { redirect } from './responses';
+import { LOGIN_PARAMS } from './route-params';
 import { startLogin } from './seller-authorization';
 import { StateStore } from './state-store';
 
@@ -30,11 +30,7 @@ const LOOPBACK_HOSTS = /^(localhost|127\.0\.0\.1)(:\d+)?$/;
  */
 export async function handleLogin(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   try {
-    const params = readQueryParams(event, {
-      amazon_callback_uri: { required: true, pattern: /^https?:\/\/\S+$/ },
-      amazon_state: { required: true, pattern: /^[\x21-\x7E]+$/ },
-      selling_partner_id: { required: false, pattern: SELLER_ID_PATTERN },
-    });
+    const params = readQueryParams(event, LOGIN_PARAMS);
     const callbackUri = parseAllowedCallback(params.amazon_callback_uri as string);
     const region = config.loginHosts[callbackUri.host] as Region;
     const sellerId = params.selling_partner_id;
