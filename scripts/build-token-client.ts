@@ -1,7 +1,8 @@
 /**
  * `npm run build:client`: builds the `lwa-token-client` npm package from lambda/client (the one
  * source of the TypeScript client, which this repo's own Lambdas, tests and bench import) and
- * packs it into dist/packages/lwa-token-client-<version>.tgz.
+ * packs it into dist/packages/lwa-token-client-<version>.tgz. `npm run build:clients` (`--python`)
+ * also builds the Python client's wheel into dist/packages, in the venv its tests use.
  *
  * Output, under clients/typescript/dist/:
  * - esm/index.js, esm/middleware.js: ES modules (the package is `"type": "module"`);
@@ -16,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Plugin } from 'esbuild';
+import { ensurePythonClientVenv } from '../test/support/python-client';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 export const PACKAGE_DIR = path.join(REPO_ROOT, 'clients', 'typescript');
@@ -155,9 +157,24 @@ export async function buildAndPackTokenClient(): Promise<string> {
   return packTokenClient();
 }
 
+/** The wheel the Python client's tests install (test/support/python-client.ts), copied to dist/packages. */
+async function buildPythonWheel(): Promise<string> {
+  const { wheel } = await ensurePythonClientVenv();
+  fs.mkdirSync(PACK_DESTINATION, { recursive: true });
+  const target = path.join(PACK_DESTINATION, path.basename(wheel));
+  fs.copyFileSync(wheel, target);
+  return target;
+}
+
+async function main(argv: readonly string[]): Promise<string[]> {
+  const built = [await buildAndPackTokenClient()];
+  if (argv.includes('--python')) built.push(await buildPythonWheel());
+  return built;
+}
+
 if (require.main === module) {
-  buildAndPackTokenClient().then(
-    (tarball) => process.stdout.write(`${path.relative(process.cwd(), tarball)}\n`),
+  main(process.argv.slice(2)).then(
+    (files) => process.stdout.write(files.map((file) => `${path.relative(process.cwd(), file)}\n`).join('')),
     (error: unknown) => {
       process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
       process.exit(1);
