@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { minifiedClientBytes, REPO_ROOT } from '../../../scripts/build-token-client';
+import { buildAndPackTokenClient, minifiedClientBytes, REPO_ROOT } from '../../../scripts/build-token-client';
 import { type ConsumerProject, createConsumerProject, peerVersion } from '../../support/packed-token-client';
 import { type RefreshHarness, sellerIds, startRefreshHarness } from '../../support/refresh-harness';
 
@@ -149,10 +149,12 @@ async function bundleConsumer(
 describe('the lwa-token-client package, installed from its tarball into a consumer project (moto + LWA emulator)', () => {
   let harness: RefreshHarness;
   let consumer: ConsumerProject;
+  let tarballSha256: string;
 
   beforeAll(async () => {
     // The build, the pack and (on a cold npm cache) the registry download dominate.
     consumer = await createConsumerProject([peerVersion('@middy/core'), peerVersion('@types/aws-lambda')]);
+    tarballSha256 = createHash('sha256').update(fs.readFileSync(consumer.tarball)).digest('hex');
     harness = await startRefreshHarness({ defaultEmulator: { expiresIn: 3600 } });
   }, 600_000);
 
@@ -175,6 +177,14 @@ describe('the lwa-token-client package, installed from its tarball into a consum
     for (const unwanted of ['aws-cdk-lib', 'constructs', '@aws-lambda-powertools']) {
       expect(fs.existsSync(path.join(consumer.dir, 'node_modules', unwanted))).toBe(false);
     }
+  });
+
+  it('packs a byte-identical tarball when built again from the same sources', async () => {
+    // Act
+    const again = await buildAndPackTokenClient();
+
+    // Assess
+    expect(createHash('sha256').update(fs.readFileSync(again)).digest('hex')).toBe(tarballSha256);
   });
 
   it(`adds at most ${MAX_MINIFIED_BYTES} bytes to a minified bundle without the AWS SDK (ESM build)`, async () => {
