@@ -1,12 +1,22 @@
 /**
- * Measurement 3: the token client's cached path in-process, and how often it reads Secrets
- * Manager over a simulated hour while the real refresher writes new versions.
+ * Measurement 3: the token client's cached path in-process (the TypeScript client, and the Python
+ * client timed the same way), what the packed npm package adds to a minified bundle, and how often
+ * the client reads Secrets Manager over a simulated hour while the real refresher writes new versions.
  */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TokenClient } from '../lambda/client';
 import type { Region } from '../lambda/shared/regions';
+import { buildAndPackTokenClient, minifiedClientBytes } from '../scripts/build-token-client';
+import { ensurePythonClientVenv } from '../test/support/python-client';
 import { sellerIds, startRefreshHarness } from '../test/support/refresh-harness';
 import { type Distribution, distribution, perUnit } from './arithmetic';
+
+const run = promisify(execFile);
 
 export interface TokenClientResult {
   readonly calls: number;
@@ -17,6 +27,10 @@ export interface TokenClientResult {
   /** Mean nanoseconds per call within batches of `batchSize`, which removes the timer's cost. */
   readonly batchMeanNs: Distribution;
   readonly batchSize: number;
+  /** The same timings of the Python client's `get_access_token` (absent from results before it was measured). */
+  readonly python?: PythonClientTiming;
+  /** The packed npm package (absent from results before it was measured). */
+  readonly npmPackage?: ClientPackageSize;
   readonly simulatedHour: {
     readonly reads: number;
     readonly sellers: number;
@@ -32,13 +46,34 @@ export interface TokenClientResult {
   };
 }
 
+export interface PythonClientTiming {
+  readonly calls: number;
+  readonly pythonVersion: string;
+  readonly clientVersion: string;
+  /** Nanoseconds per `get_access_token()`, timed call by call with `time.perf_counter_ns`. */
+  readonly perCallNs: Distribution;
+  readonly timerOverheadNs: Distribution;
+  readonly batchMeanNs: Distribution;
+  readonly batchSize: number;
+}
+
+export interface ClientPackageSize {
+  readonly tarball: string;
+  readonly tarballBytes: number;
+  /** The package's ESM build bundled and minified with everything but the AWS SDK. */
+  readonly minifiedEsmBytes: number;
+}
+
 const SELLERS = 10;
 
 export async function measureTokenClient(input: {
   calls: number;
+  pythonCalls: number;
   reads: number;
   progress: (line: string) => void;
 }): Promise<TokenClientResult> {
+  input.progress('  building and packing lwa-token-client');
+  const npmPackage = await measureClientPackage();
   const harness = await startRefreshHarness({
     defaultEmulator: { expiresIn: 3600, rotation: 'every-refresh' },
   });
@@ -66,6 +101,16 @@ export async function measureTokenClient(input: {
     );
 
     input.progress(
+      `  timing ${input.pythonCalls.toLocaleString('en-US')} cached get_access_token calls in Python`,
+    );
+    const python = await timePythonClient(
+      sellers,
+      input.pythonCalls,
+      harness.config.tokenSecretPrefix,
+      batchSize,
+    );
+
+    input.progress(
       `  simulating an hour of ${input.reads.toLocaleString('en-US')} reads with the refresher running`,
     );
     const simulatedHour = await simulateHour(harness, sellers, input.reads);
@@ -75,6 +120,8 @@ export async function measureTokenClient(input: {
       timerOverheadNs: distribution(timerOverhead),
       batchMeanNs: distribution(batchMeans),
       batchSize,
+      python,
+      npmPackage,
       simulatedHour,
     };
   } finally {
@@ -84,6 +131,66 @@ export async function measureTokenClient(input: {
 }
 
 type Seller = { sellerId: string; region: Region };
+
+/** Measured on the tarball's own files, unpacked, so it is what `npm install` gives a consumer. */
+async function measureClientPackage(): Promise<ClientPackageSize> {
+  const tarball = await buildAndPackTokenClient();
+  const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'lwa-token-client-size-'));
+  try {
+    await run('tar', ['-xzf', tarball, '-C', unpacked]);
+    return {
+      tarball: path.basename(tarball),
+      tarballBytes: fs.statSync(tarball).size,
+      minifiedEsmBytes: await minifiedClientBytes(path.join(unpacked, 'package')),
+    };
+  } finally {
+    fs.rmSync(unpacked, { recursive: true, force: true });
+  }
+}
+
+/**
+ * bench/python-client-timing.py in the Python client's venv (its wheel installed), reading the
+ * secrets the real callback code wrote into moto; it writes raw samples so both clients'
+ * percentiles come from the same `distribution()`.
+ */
+async function timePythonClient(
+  sellers: readonly Seller[],
+  calls: number,
+  tokenSecretPrefix: string,
+  batchSize: number,
+): Promise<PythonClientTiming> {
+  const { python } = await ensurePythonClientVenv();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lwa-python-timing-'));
+  try {
+    const { stdout } = await run(
+      python,
+      [
+        path.join(__dirname, 'python-client-timing.py'),
+        String(calls),
+        String(batchSize),
+        out,
+        JSON.stringify(sellers.map((s) => [s.sellerId, s.region])),
+      ],
+      { env: { ...process.env, TOKEN_SECRET_PREFIX: tokenSecretPrefix }, maxBuffer: 1024 * 1024 },
+    );
+    const versions = JSON.parse(stdout) as { python: string; client: string };
+    const samples = (name: string) => {
+      // Copied so the view starts 8-byte aligned, whatever pool slice readFileSync returned.
+      return new Float64Array(Uint8Array.from(fs.readFileSync(path.join(out, `${name}.f64`))).buffer);
+    };
+    return {
+      calls,
+      pythonVersion: versions.python,
+      clientVersion: versions.client,
+      perCallNs: distribution(samples('per-call')),
+      timerOverheadNs: distribution(samples('timer')),
+      batchMeanNs: distribution(samples('batch-means')),
+      batchSize,
+    };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
 
 async function timeCalls(
   client: TokenClient,

@@ -1,4 +1,4 @@
-import type { Region } from '../shared/regions';
+import type { Region } from '../shared/region-codes';
 
 /**
  * Base of every error the token client raises, so a caller can map all of them at its edge with

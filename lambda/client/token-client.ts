@@ -1,6 +1,6 @@
 import { type DynamoDBClient, GetItemCommand, type GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isRegion, type Region } from '../shared/regions';
+import { isRegion, type Region } from '../shared/region-codes';
 import {
   DEFAULT_TOKEN_SECRET_PREFIX,
   deviceSecretName,

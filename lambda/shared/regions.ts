@@ -1,12 +1,7 @@
 import { MARKETPLACES } from './marketplaces';
+import type { Region } from './region-codes';
 
-/** The three SP-API / LWA regions. Secret names, table keys and endpoints are all keyed by these. */
-export const REGIONS = ['NA', 'EU', 'FE'] as const;
-export type Region = (typeof REGIONS)[number];
-
-export function isRegion(value: unknown): value is Region {
-  return typeof value === 'string' && (REGIONS as readonly string[]).includes(value);
-}
+export { isRegion, REGIONS, type Region } from './region-codes';
 
 /** Base URLs of Amazon's LWA hosts, per DESIGN.md. `/auth/o2/token` and `/auth/o2/create/codepair` are appended. */
 export const DEFAULT_LWA_ENDPOINTS: Readonly<Record<Region, string>> = {

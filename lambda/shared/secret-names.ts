@@ -1,4 +1,4 @@
-import type { Region } from './regions';
+import type { Region } from './region-codes';
 
 export const DEFAULT_TOKEN_SECRET_PREFIX = 'lwa-tokens';
 

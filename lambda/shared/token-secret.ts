@@ -1,4 +1,4 @@
-import { isRegion, type Region } from './regions';
+import { isRegion, type Region } from './region-codes';
 
 /** The JSON stored in a token secret (DESIGN.md, "Token secrets"). Timestamps are ISO 8601 UTC. */
 export interface TokenSecretValue {
