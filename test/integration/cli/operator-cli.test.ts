@@ -10,7 +10,7 @@ import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { loadRefreshConfig } from '../../../lambda/refresh/config';
 import { runRefresh } from '../../../lambda/refresh/refresher';
 import { createRefreshDeps } from '../../../lambda/refresh/wiring';
-import { parseTokenSecret } from '../../../lambda/shared/token-secret';
+import { parseTokenSecret, serializeTokenSecret } from '../../../lambda/shared/token-secret';
 import { DEFAULT_CLIENT, type LwaEmulator, startLwaEmulator } from '../../emulators/lwa';
 import { apiGatewayEvent } from '../../support/api-gateway-event';
 import { uniqueName } from '../../support/aws-test-env';
@@ -74,6 +74,7 @@ async function startFleet(
   );
   const stackEnv = {
     LWA_ENDPOINTS: deployment.env.LWA_ENDPOINTS,
+
     SELLER_TABLE_NAME: undefined,
     APP_SECRET_ID: undefined,
     TOKEN_SECRET_PREFIX: undefined,
@@ -132,6 +133,29 @@ async function secretValue(fleet: Fleet, secretName: string) {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+/**
+ * Makes the stored token look `seconds` older, as if written that long ago: a refresh then finds it
+ * due rather than already fresh. The tests run on the real clock, seconds after the tokens were
+ * stored, so they age them past the 10-minute floor between two writes of one secret (invariant
+ * 12). The tokens themselves are unchanged, so LWA still accepts the refresh token.
+ */
+const PAST_THE_WRITE_FLOOR = 700;
+
+async function ageSecret(fleet: Fleet, secretName: string, seconds: number) {
+  const value = await secretValue(fleet, secretName);
+  const earlier = (iso: string) => new Date(Date.parse(iso) - seconds * 1000).toISOString();
+  await fleet.deployment.secretsManager.send(
+    new PutSecretValueCommand({
+      SecretId: secretName,
+      SecretString: serializeTokenSecret({
+        ...value,
+        accessTokenExpiresAt: earlier(value.accessTokenExpiresAt),
+        updatedAt: earlier(value.updatedAt),
+      }),
+    }),
+  );
+}
+
 let fleet: Fleet;
 const ACTIVE_EU = newSellerId();
 const REVOKED_NA = newSellerId();
@@ -150,6 +174,7 @@ beforeAll(async () => {
   await authorize(fleet, RENEWING_FE, 'FE');
   // The revoked seller: its refresh token is withdrawn, and the refresher finds out.
   fleet.emulator.revokeRefreshTokens(REVOKED_NA);
+  await ageSecret(fleet, secretNameOf('NA', REVOKED_NA), PAST_THE_WRITE_FLOOR);
   await setItem(fleet, REVOKED_NA, 'NA', { nextRefreshAt: nowSeconds() - 1 });
   expect((await refreshDue(fleet, 'NA')).reauthRequired).toBe(1);
   // Written by the authorization-expiry work on new authorizations; set here as it would be.
@@ -225,6 +250,7 @@ describe('lwa-tokens list', () => {
 describe('lwa-tokens show', () => {
   it('prints the item and the secret’s versions with stages and dates, never a value', async () => {
     // Prepare: one refresh, so the secret has a current and a previous version
+    await ageSecret(fleet, secretNameOf('EU', ACTIVE_EU), PAST_THE_WRITE_FLOOR);
     await setItem(fleet, ACTIVE_EU, 'EU', { nextRefreshAt: nowSeconds() - 1 });
     expect((await refreshDue(fleet, 'EU')).refreshed).toBe(1);
     const versions = await fleet.deployment.secretsManager.send(
@@ -243,7 +269,10 @@ describe('lwa-tokens show', () => {
     expect(run.stdout).toMatch(new RegExp(`tags\\s+.*sellerId=${ACTIVE_EU}`));
     for (const version of versions.Versions ?? []) {
       expect(run.stdout).toMatch(
-        new RegExp(`${version.VersionId}\\s+${(version.VersionStages ?? []).join(',')}\\s+\\d{4}-`),
+        // A version no stage points to any more (the authorization's, here) is shown as "(none)".
+        new RegExp(
+          `${version.VersionId}\\s+${(version.VersionStages ?? []).join(',') || '\\(none\\)'}\\s+\\d{4}-`,
+        ),
       );
     }
     expect(run.stdout).toMatch(/AWSCURRENT/);
@@ -283,7 +312,8 @@ describe('lwa-tokens show', () => {
 
 describe('lwa-tokens refresh', () => {
   it('refreshes now through the refresher’s core, even when not yet due', async () => {
-    // Prepare
+    // Prepare: an old token, whose seller is not due yet
+    await ageSecret(fleet, secretNameOf('EU', ACTIVE_EU), PAST_THE_WRITE_FLOOR);
     const before = await secretValue(fleet, secretNameOf('EU', ACTIVE_EU));
     await setItem(fleet, ACTIVE_EU, 'EU', { nextRefreshAt: nowSeconds() + 3600 });
 

@@ -108,9 +108,10 @@ describe('an authorization cut short (moto + LWA emulator)', () => {
     expect(item).toMatchObject({ status: 'ACTIVE', failureCount: 0 });
     const secret = await harness.readSecret(sellerId, region);
     expect(secret.refreshToken).toBe(refreshToken);
-    expect(item?.nextRefreshAt).toBe(
-      Date.parse(secret.accessTokenExpiresAt) / 1000 - harness.config.leadSeconds,
-    );
+    // The schedule a refresh would give it: the lead, less a random spread.
+    const latest = Date.parse(secret.accessTokenExpiresAt) / 1000 - harness.config.leadSeconds;
+    expect(item?.nextRefreshAt).toBeLessThanOrEqual(latest);
+    expect(item?.nextRefreshAt).toBeGreaterThanOrEqual(latest - harness.config.spreadSeconds);
     expect(harness.lwa[region].callCount('refresh_token')).toBe(0);
     // The secret's current version is the one the authorization wrote under its fence.
     const current = await harness.deployment.secretsManager.send(
