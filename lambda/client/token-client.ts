@@ -168,10 +168,7 @@ export class TokenClient {
       );
     }
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
-    const cache = this.sellers[region];
-    const entry = cache.get(sellerId);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, sellerId, entry);
-    return this.load(cache, sellerId, () => this.readSellerToken(sellerId, region));
+    return this.cachedOrLoad(this.sellers[region], sellerId, () => this.readSellerToken(sellerId, region));
   }
 
   /** The current grantless token for a scope, from `<prefix>/grantless/<REGION>/<scope slug>`. */
@@ -184,10 +181,7 @@ export class TokenClient {
       );
     }
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
-    const cache = this.grantless[region];
-    const entry = cache.get(scope);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, scope, entry);
-    return this.load(cache, scope, () => this.readGrantlessToken(scope, region));
+    return this.cachedOrLoad(this.grantless[region], scope, () => this.readGrantlessToken(scope, region));
   }
 
   /** A device-flow account's current token, from `<prefix>/devices/<REGION>/<account id>`. */
@@ -204,10 +198,7 @@ export class TokenClient {
       );
     }
     if (!isRegion(region)) return Promise.reject(invalidRegion(region));
-    const cache = this.devices[region];
-    const entry = cache.get(accountId);
-    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, accountId, entry);
-    return this.load(cache, accountId, () => this.readDeviceToken(accountId, region));
+    return this.cachedOrLoad(this.devices[region], accountId, () => this.readDeviceToken(accountId, region));
   }
 
   /**
@@ -232,6 +223,17 @@ export class TokenClient {
     for (const cache of [this.sellers, this.grantless, this.devices]) {
       for (const region of Object.keys(cache) as Region[]) cache[region].clear();
     }
+  }
+
+  /** A live entry is served (and marked most recently used); anything else is read again. */
+  private cachedOrLoad(
+    cache: Map<string, CacheEntry>,
+    key: string,
+    read: () => Promise<AccessToken>,
+  ): Promise<AccessToken> {
+    const entry = cache.get(key);
+    if (entry !== undefined && this.clock() < entry.refreshAt) return markUsed(cache, key, entry);
+    return this.load(cache, key, read);
   }
 
   private load(
