@@ -8,6 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { DEFAULTS, type LwaRegion } from './defaults';
+import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
@@ -169,8 +170,10 @@ export class SellerAuthorizationApi extends Construct {
     store.grantReadAppSecret(callback.role);
     store.grantStateTable(callback.role, ['dynamodb:DeleteItem', 'dynamodb:GetItem']);
     store.grantSellerTable(callback.role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    store.grantWriteTokens(callback.role);
-    this.eventBus.grantPutEventsTo(callback.role);
+    // Write-only: the one read the callback's code could make (keeping a stored refresh token
+    // when a re-authorization brings none) is answered from the sellers table instead.
+    store.grantWriteTokens(callback.role, ['sellerId', 'region']);
+    grantPutLifecycleEvents(this.eventBus, callback.role);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -264,7 +267,7 @@ export class SellerAuthorizationApi extends Construct {
       store.grantReadAppSecret(device.role);
       store.grantStateTable(device.role, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
       store.grantSellerTable(device.role, ['dynamodb:UpdateItem']);
-      store.grantWriteTokens(device.role);
+      store.grantWriteTokens(device.role, ['accountId', 'region']);
       this.deviceFunction = device.lambdaFunction;
       this.addDeviceRoutes(device, validator);
       this.deviceAuthorizationsUrl = this.api.urlForPath('/device/authorizations');

@@ -871,36 +871,69 @@ describe('completeAuthorization', () => {
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(2);
   });
 
-  it('keeps a stored refresh token when a re-authorization returns none, and stays ACTIVE and scheduled', async () => {
-    // Prepare: the seller has a working refresh token; the exchange is misconfigured
+  it('keeps the stored secret untouched when a re-authorization of a working seller returns no refresh token, without reading it', async () => {
+    // Prepare: the item says a working refresh token is stored; the exchange is misconfigured
     givenAppCredentials();
     givenState();
     givenExistingSecret();
-    givenSellerTableWritable();
-    smMock.on(GetSecretValueCommand, { SecretId: `lwa-tokens/sellers/EU/${SELLER}` }).resolves({
-      SecretString: JSON.stringify({
-        sellerId: SELLER,
-        region: 'EU',
-        accessToken: 'Atza|older-access-token',
-        accessTokenExpiresAt: new Date((NOW_S + 600) * 1000).toISOString(),
-        refreshToken: 'Atzr|stored-working-refresh-token',
-        tokenType: 'bearer',
-        updatedAt: new Date((NOW_S - 3000) * 1000).toISOString(),
-      }),
+    const storedExpiry = NOW_S + 600;
+    ddbMock
+      .on(UpdateCommand)
+      .callsFake((update) =>
+        update.ExpressionAttributeValues?.[':pending']
+          ? {
+              Attributes: {
+                status: 'ACTIVE',
+                accessTokenExpiresAt: storedExpiry,
+                authorizedAt: NOW_S - 3000,
+              },
+            }
+          : {},
+      );
+    lwaAnswers = [tokens({ refresh_token: undefined })];
+
+    // Act
+    const outcome = await completeAuthorization(deps(), input);
+
+    // Assess: no token secret read (the callback's role has no GetSecretValue on them) and none
+    // written; the seller stays ACTIVE with its stored expiry, due now for the refresher.
+    expect(outcome).toMatchObject({ status: 'ACTIVE', keptStoredRefreshToken: true });
+    const tokenSecretCalls = smMock
+      .calls()
+      .filter((call) => JSON.stringify(call.args[0].input).includes(`lwa-tokens/sellers/EU/${SELLER}`));
+    expect(tokenSecretCalls).toEqual([]);
+    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({
+      ':status': 'ACTIVE',
+      ':expiresAt': storedExpiry,
+      ':next': NOW_S,
     });
+  });
+
+  it('stores the access token alone, ACCESS_ONLY, when the item had no working refresh token, without reading the secret', async () => {
+    // Prepare: the seller's refresh token was refused earlier; the exchange is misconfigured
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    ddbMock
+      .on(UpdateCommand)
+      .callsFake((update) =>
+        update.ExpressionAttributeValues?.[':pending']
+          ? { Attributes: { status: 'REAUTH_REQUIRED', accessTokenExpiresAt: NOW_S - 60 } }
+          : {},
+      );
     lwaAnswers = [tokens({ refresh_token: undefined })];
 
     // Act
     const outcome = await completeAuthorization(deps(), input);
 
     // Assess
-    expect(outcome).toMatchObject({ status: 'ACTIVE', keptStoredRefreshToken: true });
-    expect(writtenSecret()).toMatchObject({
-      accessToken: ACCESS_TOKEN,
-      refreshToken: 'Atzr|stored-working-refresh-token',
-    });
-    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'ACTIVE' });
-    expect(sellerUpdate().ExpressionAttributeValues?.[':next']).toEqual(expect.any(Number));
+    expect(outcome).toMatchObject({ status: 'ACCESS_ONLY', keptStoredRefreshToken: false });
+    expect(
+      smMock.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId),
+    ).not.toContain(`lwa-tokens/sellers/EU/${SELLER}`);
+    expect(writtenSecret()).toMatchObject({ accessToken: ACCESS_TOKEN });
+    expect(writtenSecret().refreshToken).toBeUndefined();
+    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'ACCESS_ONLY' });
   });
 
   it('leaves only the PENDING item, due within minutes, when the secret could not be stored', async () => {
