@@ -26,6 +26,7 @@ export const CONTEXT_KEYS = [
   'apiThrottleRate',
   'apiThrottleBurst',
   'webAclArn',
+  'rateLimitPerIp',
   'alarmTopicArn',
 ] as const;
 
@@ -140,6 +141,8 @@ export function readAppConfig(node: Node): AppConfig {
   if (burst !== undefined) service.apiThrottlingBurstLimit = burst;
   const webAclArn = optionalString(raw, 'webAclArn');
   if (webAclArn !== undefined) service.webAclArn = webAclArn;
+  const rateLimitPerIp = optionalInteger(raw, 'rateLimitPerIp');
+  if (rateLimitPerIp !== undefined) service.rateLimitPerIp = rateLimitPerIp;
   const alarmTopicArn = optionalString(raw, 'alarmTopicArn');
   if (alarmTopicArn !== undefined) {
     if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(alarmTopicArn)) {

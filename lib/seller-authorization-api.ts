@@ -13,6 +13,7 @@ import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
+  LwaTokenServicePropsError,
   resolveLwaEndpoints,
   validateIntegerInRange,
   validateLoginHosts,
@@ -60,6 +61,14 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+  /**
+   * Creates a regional WAFv2 web ACL with one rate-based rule that blocks a client IP sending more
+   * than this many requests in any 5 minutes, and associates it with the stage. It costs about
+   * USD 6 a month (web ACL and rule) plus USD 0.60 per million requests. Integer, 10 to
+   * 2,000,000,000. Mutually exclusive with `webAclArn`.
+   * @default - no web ACL is created
+   */
+  readonly rateLimitPerIp?: number;
   /**
    * Adds `POST /device/authorizations` and `GET /device/authorizations/{id}`: the LWA device flow
    * run on behalf of devices that cannot hold client credentials. Approved accounts are stored
@@ -187,7 +196,9 @@ export class SellerAuthorizationApi extends Construct {
         stageName: DEFAULTS.apiStageName,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
-        tracingEnabled: true,
+        // X-Ray segments of the stage record the request URL with its query string, which carries
+        // the authorization code (/callback) and the OAuth state (/login). The functions still trace.
+        tracingEnabled: false,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
         // Per-method metrics for the callback only: its outcomes are what the alarm and the
@@ -195,9 +206,19 @@ export class SellerAuthorizationApi extends Construct {
         methodOptions: { '/callback/GET': { metricsEnabled: true } },
       },
     });
+    // TLS 1.2 and 1.3 only, with forward secrecy. An enhanced policy needs an endpoint access mode;
+    // BASIC keeps a custom domain or CloudFront in front working (STRICT matches the SNI host).
+    const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
+    cfnApi.securityPolicy = 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09';
+    cfnApi.endpointAccessMode = 'BASIC';
     // The stack outputs the URLs under stable names; the RestApi's own
     // generated `Endpoint` output would only duplicate them.
     this.api.node.tryRemoveChild('Endpoint');
+    acknowledge(
+      this.api.deploymentStage,
+      'Serverless-APIGWXrayEnabled',
+      'Stage traces would record the /callback and /login query strings (authorization code, OAuth state); the functions behind every route are traced instead.',
+    );
     acknowledge(
       this.api.deploymentStage,
       'AwsSolutions-APIG6',
@@ -229,16 +250,24 @@ export class SellerAuthorizationApi extends Construct {
     // and the handler must answer that with its own page.
     this.addRoute('callback', callback, undefined, []);
 
-    if (props.webAclArn !== undefined) {
+    if (props.rateLimitPerIp !== undefined && props.webAclArn !== undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'Pass either rateLimitPerIp or webAclArn, not both: a stage takes one web ACL. Add a rate-based rule to your own web ACL instead.',
+      );
+    }
+    const webAclArn =
+      props.rateLimitPerIp === undefined ? props.webAclArn : this.createRateLimitWebAcl(props.rateLimitPerIp);
+    if (webAclArn !== undefined) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: props.webAclArn,
+        webAclArn,
       });
     } else {
       acknowledge(
         this.api,
         'AwsSolutions-APIG3',
-        'No web ACL by default: the endpoints are throttled per method and do nothing without a valid single-use state; pass webAclArn to attach one.',
+        'No web ACL by default (pass rateLimitPerIp or webAclArn for one): every method is throttled per stage. /authorize and /login each write one state item per request (expired by TTL); /callback writes only after a valid single-use state and a code LWA accepts.',
       );
     }
 
@@ -306,6 +335,32 @@ export class SellerAuthorizationApi extends Construct {
       statistic: cloudwatch.Stats.SUM,
       period,
     });
+  }
+
+  /** A web ACL of one per-IP rate-based rule; returns its ARN. */
+  private createRateLimitWebAcl(limit: number): string {
+    validateIntegerInRange(this, 'rateLimitPerIp', limit, 10, 2_000_000_000);
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      // Sampled requests would keep full request URLs, query strings (codes, states) included.
+      sampledRequestsEnabled: false,
+    });
+    const acl = new wafv2.CfnWebACL(this, 'RateLimitWebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('LwaTokenServiceApi'),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('LwaTokenServiceApiRateLimitPerIp'),
+        },
+      ],
+    });
+    return acl.attrArn;
   }
 
   private createHandler(
