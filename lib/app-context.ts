@@ -27,6 +27,8 @@ export const CONTEXT_KEYS = [
   'apiThrottleBurst',
   'webAclArn',
   'rateLimitPerIp',
+  'applicationId',
+  'draftApplication',
   'alarmTopicArn',
 ] as const;
 
@@ -141,6 +143,15 @@ export function readAppConfig(node: Node): AppConfig {
   if (burst !== undefined) service.apiThrottlingBurstLimit = burst;
   const webAclArn = optionalString(raw, 'webAclArn');
   if (webAclArn !== undefined) service.webAclArn = webAclArn;
+  const applicationId = optionalString(raw, 'applicationId');
+  if (applicationId !== undefined) service.applicationId = applicationId;
+  const draftApplication = raw('draftApplication');
+  if (draftApplication !== undefined && draftApplication !== null) {
+    if (![true, false, 'true', 'false'].includes(draftApplication as string | boolean)) {
+      throw new ContextError('draftApplication', 'must be true or false', draftApplication);
+    }
+    service.draftApplication = draftApplication === true || draftApplication === 'true';
+  }
   const rateLimitPerIp = optionalInteger(raw, 'rateLimitPerIp');
   if (rateLimitPerIp !== undefined) service.rateLimitPerIp = rateLimitPerIp;
   const alarmTopicArn = optionalString(raw, 'alarmTopicArn');

@@ -15,6 +15,7 @@ import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
   resolveLwaEndpoints,
+  validateApplicationId,
   validateIntegerInRange,
   validateLoginHosts,
   validateRedirectUri,
@@ -46,6 +47,20 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * @default - derived by the handlers from the API Gateway request
    */
   readonly redirectUri?: string;
+  /**
+   * The SP-API application id (`amzn1.sp.solution.…`) that the consent URLs of `/authorize` and
+   * `/login` name (sets `APPLICATION_ID`). It is public, shown in every consent URL, so it is
+   * deployed as configuration: those two functions get no access to the app secret, whose
+   * `applicationId` field stays as the contract defines it.
+   * @default - none: `/authorize` and `/login` answer 503 until a deployment sets it
+   */
+  readonly applicationId?: string;
+  /**
+   * The application is still a draft: consent URLs carry `version=beta` (sets `APPLICATION_DRAFT`).
+   * Set it to false, and deploy, when the application is published.
+   * @default false
+   */
+  readonly draftApplication?: boolean;
   /**
    * Steady-state requests per second for every method of the stage.
    * @default 10
@@ -128,9 +143,16 @@ export class SellerAuthorizationApi extends Construct {
     validateIntegerInRange(this, 'apiThrottlingBurstLimit', burstLimit, 1, 5_000);
     const logRetention = props.logRetention ?? DEFAULTS.logRetention;
 
+    // What the consent URLs name; public, so configuration rather than a read of the app secret.
+    const listingEnv: Record<string, string> = {
+      APPLICATION_DRAFT: String(props.draftApplication ?? false),
+      ...(props.applicationId === undefined
+        ? {}
+        : { APPLICATION_ID: validateApplicationId(this, props.applicationId) }),
+    };
     const authorizeEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
-      APP_SECRET_ID: store.appSecret.secretArn,
+      ...listingEnv,
     };
     if (props.sellerCentralUrls !== undefined) {
       authorizeEnv.SELLER_CENTRAL_URLS = JSON.stringify(
@@ -139,7 +161,7 @@ export class SellerAuthorizationApi extends Construct {
     }
     const loginEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
-      APP_SECRET_ID: store.appSecret.secretArn,
+      ...listingEnv,
     };
     if (props.loginAllowedHosts !== undefined) {
       loginEnv.LOGIN_ALLOWED_HOSTS = validateLoginHosts(this, props.loginAllowedHosts);
@@ -173,7 +195,6 @@ export class SellerAuthorizationApi extends Construct {
     this.callbackFunction = callback.lambdaFunction;
 
     for (const handler of [authorize, login]) {
-      store.grantReadAppSecret(handler.role);
       store.grantStateTable(handler.role, ['dynamodb:PutItem']);
     }
     store.grantReadAppSecret(callback.role);

@@ -76,3 +76,47 @@ describe('rateLimitPerIp', () => {
     );
   });
 });
+
+describe('no client secret where it is not used', () => {
+  const functionEnv = (template: Template, route: string) =>
+    Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Properties.Description === `LWA token service: GET /${route}`,
+    )?.Properties.Environment.Variables as Record<string, unknown>;
+
+  test.each(['authorize', 'login'])(
+    '/%s gets the application id and draft flag as configuration, and no app secret id',
+    (route) => {
+      const env = functionEnv(
+        synth({
+          applicationId: 'amzn1.sp.solution.0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
+          draftApplication: true,
+        }),
+        route,
+      );
+      expect(env).toMatchObject({
+        APPLICATION_ID: 'amzn1.sp.solution.0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b',
+        APPLICATION_DRAFT: 'true',
+      });
+      expect(env.APP_SECRET_ID).toBeUndefined();
+    },
+  );
+
+  test('without applicationId the functions get none (and answer 503), and draft defaults to false', () => {
+    const env = functionEnv(synth(), 'authorize');
+    expect(env.APPLICATION_ID).toBeUndefined();
+    expect(env.APPLICATION_DRAFT).toBe('false');
+  });
+
+  test('rejects an application id that is not one', () => {
+    expect(() => synth({ applicationId: 'my app' })).toThrow(
+      /applicationId must be the SP-API application id/,
+    );
+  });
+
+  test('is read from the applicationId and draftApplication context keys', () => {
+    const config = readAppConfig(
+      new App({ context: { applicationId: 'amzn1.sp.solution.abc', draftApplication: 'true' } }).node,
+    );
+    expect(config.service).toMatchObject({ applicationId: 'amzn1.sp.solution.abc', draftApplication: true });
+  });
+});
