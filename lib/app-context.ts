@@ -26,6 +26,9 @@ export const CONTEXT_KEYS = [
   'apiThrottleRate',
   'apiThrottleBurst',
   'webAclArn',
+  'rateLimitPerIp',
+  'applicationId',
+  'draftApplication',
   'alarmTopicArn',
 ] as const;
 
@@ -140,6 +143,17 @@ export function readAppConfig(node: Node): AppConfig {
   if (burst !== undefined) service.apiThrottlingBurstLimit = burst;
   const webAclArn = optionalString(raw, 'webAclArn');
   if (webAclArn !== undefined) service.webAclArn = webAclArn;
+  const applicationId = optionalString(raw, 'applicationId');
+  if (applicationId !== undefined) service.applicationId = applicationId;
+  const draftApplication = raw('draftApplication');
+  if (draftApplication !== undefined && draftApplication !== null) {
+    if (![true, false, 'true', 'false'].includes(draftApplication as string | boolean)) {
+      throw new ContextError('draftApplication', 'must be true or false', draftApplication);
+    }
+    service.draftApplication = draftApplication === true || draftApplication === 'true';
+  }
+  const rateLimitPerIp = optionalInteger(raw, 'rateLimitPerIp');
+  if (rateLimitPerIp !== undefined) service.rateLimitPerIp = rateLimitPerIp;
   const alarmTopicArn = optionalString(raw, 'alarmTopicArn');
   if (alarmTopicArn !== undefined) {
     if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/.test(alarmTopicArn)) {

@@ -13,6 +13,7 @@ import {
   type LwaRegion,
   SELLING_PARTNER_API_NOTIFICATIONS_ACCOUNT,
 } from './defaults';
+import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
@@ -176,7 +177,7 @@ export class ClientSecretRotation extends Construct {
         resources: [this.notificationDeadLetterQueue.queueArn],
       }),
     );
-    eventBus.grantPutEventsTo(handler.role);
+    grantPutLifecycleEvents(eventBus, handler.role);
 
     // Published by the refresh handler through Powertools Metrics (namespace and service dimension).
     this.appCredentialFaultsMetric = new cloudwatch.Metric({

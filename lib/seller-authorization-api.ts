@@ -8,11 +8,14 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { DEFAULTS, type LwaRegion } from './defaults';
+import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
+  LwaTokenServicePropsError,
   resolveLwaEndpoints,
+  validateApplicationId,
   validateIntegerInRange,
   validateLoginHosts,
   validateRedirectUri,
@@ -45,6 +48,20 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    */
   readonly redirectUri?: string;
   /**
+   * The SP-API application id (`amzn1.sp.solution.…`) that the consent URLs of `/authorize` and
+   * `/login` name (sets `APPLICATION_ID`). It is public, shown in every consent URL, so it is
+   * deployed as configuration: those two functions get no access to the app secret, whose
+   * `applicationId` field stays as the contract defines it.
+   * @default - none: `/authorize` and `/login` answer 503 until a deployment sets it
+   */
+  readonly applicationId?: string;
+  /**
+   * The application is still a draft: consent URLs carry `version=beta` (sets `APPLICATION_DRAFT`).
+   * Set it to false, and deploy, when the application is published.
+   * @default false
+   */
+  readonly draftApplication?: boolean;
+  /**
    * Steady-state requests per second for every method of the stage.
    * @default 10
    */
@@ -59,6 +76,14 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * @default - no web ACL
    */
   readonly webAclArn?: string;
+  /**
+   * Creates a regional WAFv2 web ACL with one rate-based rule that blocks a client IP sending more
+   * than this many requests in any 5 minutes, and associates it with the stage. It costs about
+   * USD 6 a month (web ACL and rule) plus USD 0.60 per million requests. Integer, 10 to
+   * 2,000,000,000. Mutually exclusive with `webAclArn`.
+   * @default - no web ACL is created
+   */
+  readonly rateLimitPerIp?: number;
   /**
    * Adds `POST /device/authorizations` and `GET /device/authorizations/{id}`: the LWA device flow
    * run on behalf of devices that cannot hold client credentials. Approved accounts are stored
@@ -118,9 +143,16 @@ export class SellerAuthorizationApi extends Construct {
     validateIntegerInRange(this, 'apiThrottlingBurstLimit', burstLimit, 1, 5_000);
     const logRetention = props.logRetention ?? DEFAULTS.logRetention;
 
+    // What the consent URLs name; public, so configuration rather than a read of the app secret.
+    const listingEnv: Record<string, string> = {
+      APPLICATION_DRAFT: String(props.draftApplication ?? false),
+      ...(props.applicationId === undefined
+        ? {}
+        : { APPLICATION_ID: validateApplicationId(this, props.applicationId) }),
+    };
     const authorizeEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
-      APP_SECRET_ID: store.appSecret.secretArn,
+      ...listingEnv,
     };
     if (props.sellerCentralUrls !== undefined) {
       authorizeEnv.SELLER_CENTRAL_URLS = JSON.stringify(
@@ -129,7 +161,7 @@ export class SellerAuthorizationApi extends Construct {
     }
     const loginEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
-      APP_SECRET_ID: store.appSecret.secretArn,
+      ...listingEnv,
     };
     if (props.loginAllowedHosts !== undefined) {
       loginEnv.LOGIN_ALLOWED_HOSTS = validateLoginHosts(this, props.loginAllowedHosts);
@@ -163,14 +195,15 @@ export class SellerAuthorizationApi extends Construct {
     this.callbackFunction = callback.lambdaFunction;
 
     for (const handler of [authorize, login]) {
-      store.grantReadAppSecret(handler.role);
       store.grantStateTable(handler.role, ['dynamodb:PutItem']);
     }
     store.grantReadAppSecret(callback.role);
     store.grantStateTable(callback.role, ['dynamodb:DeleteItem', 'dynamodb:GetItem']);
     store.grantSellerTable(callback.role, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    store.grantWriteTokens(callback.role);
-    this.eventBus.grantPutEventsTo(callback.role);
+    // Write-only: the one read the callback's code could make (keeping a stored refresh token
+    // when a re-authorization brings none) is answered from the sellers table instead.
+    store.grantWriteTokens(callback.role, ['sellerId', 'region']);
+    grantPutLifecycleEvents(this.eventBus, callback.role);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -184,7 +217,9 @@ export class SellerAuthorizationApi extends Construct {
         stageName: DEFAULTS.apiStageName,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: accessLogFormat(),
-        tracingEnabled: true,
+        // X-Ray segments of the stage record the request URL with its query string, which carries
+        // the authorization code (/callback) and the OAuth state (/login). The functions still trace.
+        tracingEnabled: false,
         throttlingRateLimit: rateLimit,
         throttlingBurstLimit: burstLimit,
         // Per-method metrics for the callback only: its outcomes are what the alarm and the
@@ -192,9 +227,19 @@ export class SellerAuthorizationApi extends Construct {
         methodOptions: { '/callback/GET': { metricsEnabled: true } },
       },
     });
+    // TLS 1.2 and 1.3 only, with forward secrecy. An enhanced policy needs an endpoint access mode;
+    // BASIC keeps a custom domain or CloudFront in front working (STRICT matches the SNI host).
+    const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
+    cfnApi.securityPolicy = 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09';
+    cfnApi.endpointAccessMode = 'BASIC';
     // The stack outputs the URLs under stable names; the RestApi's own
     // generated `Endpoint` output would only duplicate them.
     this.api.node.tryRemoveChild('Endpoint');
+    acknowledge(
+      this.api.deploymentStage,
+      'Serverless-APIGWXrayEnabled',
+      'Stage traces would record the /callback and /login query strings (authorization code, OAuth state); the functions behind every route are traced instead.',
+    );
     acknowledge(
       this.api.deploymentStage,
       'AwsSolutions-APIG6',
@@ -226,16 +271,24 @@ export class SellerAuthorizationApi extends Construct {
     // and the handler must answer that with its own page.
     this.addRoute('callback', callback, undefined, []);
 
-    if (props.webAclArn !== undefined) {
+    if (props.rateLimitPerIp !== undefined && props.webAclArn !== undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'Pass either rateLimitPerIp or webAclArn, not both: a stage takes one web ACL. Add a rate-based rule to your own web ACL instead.',
+      );
+    }
+    const webAclArn =
+      props.rateLimitPerIp === undefined ? props.webAclArn : this.createRateLimitWebAcl(props.rateLimitPerIp);
+    if (webAclArn !== undefined) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: props.webAclArn,
+        webAclArn,
       });
     } else {
       acknowledge(
         this.api,
         'AwsSolutions-APIG3',
-        'No web ACL by default: the endpoints are throttled per method and do nothing without a valid single-use state; pass webAclArn to attach one.',
+        'No web ACL by default (pass rateLimitPerIp or webAclArn for one): every method is throttled per stage. /authorize and /login each write one state item per request (expired by TTL); /callback writes only after a valid single-use state and a code LWA accepts.',
       );
     }
 
@@ -264,7 +317,7 @@ export class SellerAuthorizationApi extends Construct {
       store.grantReadAppSecret(device.role);
       store.grantStateTable(device.role, ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem']);
       store.grantSellerTable(device.role, ['dynamodb:UpdateItem']);
-      store.grantWriteTokens(device.role);
+      store.grantWriteTokens(device.role, ['accountId', 'region']);
       this.deviceFunction = device.lambdaFunction;
       this.addDeviceRoutes(device, validator);
       this.deviceAuthorizationsUrl = this.api.urlForPath('/device/authorizations');
@@ -303,6 +356,32 @@ export class SellerAuthorizationApi extends Construct {
       statistic: cloudwatch.Stats.SUM,
       period,
     });
+  }
+
+  /** A web ACL of one per-IP rate-based rule; returns its ARN. */
+  private createRateLimitWebAcl(limit: number): string {
+    validateIntegerInRange(this, 'rateLimitPerIp', limit, 10, 2_000_000_000);
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      // Sampled requests would keep full request URLs, query strings (codes, states) included.
+      sampledRequestsEnabled: false,
+    });
+    const acl = new wafv2.CfnWebACL(this, 'RateLimitWebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('LwaTokenServiceApi'),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('LwaTokenServiceApiRateLimitPerIp'),
+        },
+      ],
+    });
+    return acl.attrArn;
   }
 
   private createHandler(

@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { CLIENT_SECRET_ROTATION_RECORD_PREFIX, DEFAULTS, type LwaRegion } from './defaults';
+import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
 import { handlerEntry, ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
@@ -253,7 +254,8 @@ export class TokenRefresher extends Construct {
     );
 
     store.grantReadAppSecret(handler.role);
-    store.grantWriteTokens(handler.role);
+    // Sellers and device accounts are tagged sellerId, grantless tokens scope; all of them region.
+    store.grantReadWriteTokens(handler.role, ['sellerId', 'scope', 'region']);
     // PutItem only indexes configured grantless scopes (conditional on the item not existing).
     // Scan is the sellers-by-status census: one page per run, never on the refresh path.
     store.grantSellerTable(
@@ -266,7 +268,7 @@ export class TokenRefresher extends Construct {
       ],
       ['dynamodb:Query'],
     );
-    eventBus.grantPutEventsTo(handler.role);
+    grantPutLifecycleEvents(eventBus, handler.role);
     // The rotation records only: to tell "expiring" from "rotation under way", and to record which
     // client-secret warnings were sent.
     store.grantStateTable(

@@ -205,22 +205,54 @@ export class TokenStore extends Construct {
   }
 
   /**
-   * What the callback and the refresher need to create, rotate and tag token
-   * secrets, and to re-read one after taking a lease.
+   * Write-only access to token secrets, for the functions that store fresh authorizations (the
+   * callback, the device API): `CreateSecret` only with the store's key and only the given tag
+   * keys, `PutSecretValue`, `TagResource` with those tag keys, and the key through Secrets Manager
+   * for those secrets. No `GetSecretValue` or `DescribeSecret`: a function that handles untrusted
+   * input cannot read any seller's tokens.
    */
-  public grantWriteTokens(grantee: iam.IGrantable): iam.Grant {
+  public grantWriteTokens(grantee: iam.IGrantable, tagKeys: string[]): iam.Grant {
     this.acknowledgeTokenSecretWildcard(grantee);
+    const onlyTheseTagKeys = { 'ForAllValues:StringEquals': { 'aws:TagKeys': tagKeys } };
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: [
-        'secretsmanager:CreateSecret',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:TagResource',
-      ],
+      actions: ['secretsmanager:CreateSecret'],
       resourceArns: [this.tokenSecretArnPattern],
-    }).combine(this.grantTokenKey(grantee, ['kms:GenerateDataKey', 'kms:Decrypt']));
+      conditions: {
+        StringEquals: { 'secretsmanager:KmsKeyArn': this.encryptionKey.keyArn },
+        ...onlyTheseTagKeys,
+      },
+    })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['secretsmanager:PutSecretValue'],
+          resourceArns: [this.tokenSecretArnPattern],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['secretsmanager:TagResource'],
+          resourceArns: [this.tokenSecretArnPattern],
+          conditions: onlyTheseTagKeys,
+        }),
+      )
+      .combine(this.grantTokenKey(grantee, ['kms:GenerateDataKey', 'kms:Decrypt']));
+  }
+
+  /**
+   * {@link grantWriteTokens} plus `GetSecretValue` and `DescribeSecret`: what the refresher needs
+   * to read the refresh token it presents, and to put a re-authorization's version back on top.
+   */
+  public grantReadWriteTokens(grantee: iam.IGrantable, tagKeys: string[]): iam.Grant {
+    return this.grantWriteTokens(grantee, tagKeys).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resourceArns: [this.tokenSecretArnPattern],
+      }),
+    );
   }
 
   /** `secretsmanager:GetSecretValue` on the app credentials secret, and its key through Secrets Manager. */

@@ -313,3 +313,14 @@ export function validateGrantlessScopes(
   }
   return result;
 }
+
+/** An SP-API application id as the Developer Console shows it (`amzn1.sp.solution.…`). */
+export function validateApplicationId(scope: IConstruct, applicationId: string): string {
+  if (!/^amzn1\.[A-Za-z0-9.-]{1,120}$/.test(applicationId)) {
+    throw new LwaTokenServicePropsError(
+      scope,
+      `applicationId must be the SP-API application id from the Developer Console (amzn1.sp.solution.…); got ${JSON.stringify(applicationId)}.`,
+    );
+  }
+  return applicationId;
+}

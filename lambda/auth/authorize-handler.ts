@@ -1,12 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { AppCredentialsProvider } from '../shared/app-credentials';
-import { createDocumentClient, createSecretsManagerClient } from '../shared/aws-clients';
+import { createDocumentClient } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import type { AccountType } from '../shared/marketplaces';
 import type { Region } from '../shared/regions';
+import { appListingFromEnv } from './app-listing';
 import { loadAuthorizeConfig } from './config';
 import { resolveConsentTarget } from './consent-target';
 import { errorToResponse } from './errors-to-responses';
@@ -20,7 +20,7 @@ const config = loadAuthorizeConfig();
 const logger = createLogger();
 const deps = {
   states: new StateStore(createDocumentClient(), config.stateTableName, systemClock),
-  appCredentials: new AppCredentialsProvider(createSecretsManagerClient(), config.appSecretId, systemClock),
+  appListing: appListingFromEnv(),
 };
 
 /**

@@ -76,7 +76,7 @@ export async function handleCallback(
     });
     if (outcome.keptStoredRefreshToken) {
       logger.warn(
-        'LWA returned no refresh token for this re-authorization: kept the refresh token already stored, and the seller stays ACTIVE. Check that the app sends its client secret in the code exchange.',
+        'LWA returned no refresh token for this re-authorization: kept the stored token secret as it was (its refresh token still works), and the seller stays ACTIVE, due for a refresh now. Check that the app sends its client secret in the code exchange.',
         { sellerId: outcome.sellerId, region: outcome.region, cause: 'no_refresh_token_in_exchange' },
       );
     } else if (outcome.status === SellerStatus.AccessOnly) {

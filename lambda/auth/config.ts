@@ -12,13 +12,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export interface AuthorizeConfig {
   readonly stateTableName: string;
-  readonly appSecretId: string;
   readonly sellerCentralUrls: Readonly<Record<Region, string>>;
 }
 
 export interface LoginConfig {
   readonly stateTableName: string;
-  readonly appSecretId: string;
   /** host[:port] → the region its sellers authorize in. */
   readonly loginHosts: Readonly<Record<string, Region>>;
   /** Overrides the callback URL derived from the request, e.g. behind a custom domain. */
@@ -42,7 +40,6 @@ export interface CallbackConfig {
 export function loadAuthorizeConfig(env: Env = process.env): AuthorizeConfig {
   return {
     stateTableName: getStringFromEnv('STATE_TABLE_NAME', env),
-    appSecretId: getStringFromEnv('APP_SECRET_ID', env),
     sellerCentralUrls: {
       ...DEFAULT_SELLER_CENTRAL_URLS,
       ...parseRegionUrlMap('SELLER_CENTRAL_URLS', env.SELLER_CENTRAL_URLS?.trim() || '{}'),
@@ -53,7 +50,6 @@ export function loadAuthorizeConfig(env: Env = process.env): AuthorizeConfig {
 export function loadLoginConfig(env: Env = process.env): LoginConfig {
   return {
     stateTableName: getStringFromEnv('STATE_TABLE_NAME', env),
-    appSecretId: getStringFromEnv('APP_SECRET_ID', env),
     loginHosts: parseLoginHosts(env.LOGIN_ALLOWED_HOSTS),
     redirectUri: optionalUrl('REDIRECT_URI', env),
   };

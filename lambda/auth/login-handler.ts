@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { AppCredentialsProvider } from '../shared/app-credentials';
-import { createDocumentClient, createSecretsManagerClient } from '../shared/aws-clients';
+import { createDocumentClient } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import type { Region } from '../shared/regions';
+import { appListingFromEnv } from './app-listing';
 import { loadLoginConfig } from './config';
 import { errorToResponse } from './errors-to-responses';
 import { BadParameterError, readQueryParams } from './query-params';
@@ -19,7 +19,7 @@ const config = loadLoginConfig();
 const logger = createLogger();
 const deps = {
   states: new StateStore(createDocumentClient(), config.stateTableName, systemClock),
-  appCredentials: new AppCredentialsProvider(createSecretsManagerClient(), config.appSecretId, systemClock),
+  appListing: appListingFromEnv(),
 };
 
 const LOOPBACK_HOSTS = /^(localhost|127\.0\.0\.1)(:\d+)?$/;

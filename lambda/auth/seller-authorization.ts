@@ -10,6 +10,7 @@ import type { SellerRepository } from '../shared/seller-repository';
 import { type SellerStatus, TokenKind } from '../shared/seller-table';
 import { lwaTimeoutWithin, type RemainingTime, TimeBudgetExhaustedError } from '../shared/time-budget';
 import type { TokenStore } from '../shared/token-store';
+import type { AppListingSource } from './app-listing';
 import type { StateStore } from './state-store';
 
 /** The state was unknown, expired, already used, or bound to another region or seller. */
@@ -30,7 +31,7 @@ export class TokenExchangeError extends Error {
 
 export interface StartAuthorizationDeps {
   readonly states: StateStore;
-  readonly appCredentials: AppCredentialsProvider;
+  readonly appListing: AppListingSource;
 }
 
 /** `/authorize`: a fresh single-use state bound to the region, and the Seller Central consent URL. */
@@ -38,13 +39,13 @@ export async function startAuthorization(
   deps: StartAuthorizationDeps,
   input: { region: Region; sellerCentralUrl: string },
 ): Promise<string> {
-  // Credentials first: a misconfigured app must not leave unused states behind.
-  const credentials = await deps.appCredentials.get();
+  // The listing first: a deployment without an application id must not leave unused states behind.
+  const listing = await deps.appListing.get();
   const state = await deps.states.create({ region: input.region });
   const consent = new URL('/apps/authorize/consent', input.sellerCentralUrl);
-  consent.searchParams.set('application_id', credentials.applicationId);
+  consent.searchParams.set('application_id', listing.applicationId);
   consent.searchParams.set('state', state);
-  if (credentials.draft) consent.searchParams.set('version', 'beta');
+  if (listing.draft) consent.searchParams.set('version', 'beta');
   return consent.toString();
 }
 
@@ -59,17 +60,19 @@ export async function startLogin(
     redirectUri: string;
   },
 ): Promise<string> {
-  const credentials = await deps.appCredentials.get();
+  const listing = await deps.appListing.get();
   const state = await deps.states.create({ region: input.region, sellerId: input.sellerId });
   const target = new URL(input.amazonCallbackUri.toString());
   target.searchParams.set('redirect_uri', input.redirectUri);
   target.searchParams.set('amazon_state', input.amazonState);
   target.searchParams.set('state', state);
-  if (credentials.draft) target.searchParams.set('version', 'beta');
+  if (listing.draft) target.searchParams.set('version', 'beta');
   return target.toString();
 }
 
-export interface CompleteAuthorizationDeps extends StartAuthorizationDeps {
+export interface CompleteAuthorizationDeps {
+  readonly states: StateStore;
+  readonly appCredentials: AppCredentialsProvider;
   readonly lwa: LwaClient;
   readonly tokens: TokenStore;
   readonly sellers: SellerRepository;

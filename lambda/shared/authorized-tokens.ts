@@ -41,8 +41,9 @@ export const AUTHORIZATION_PICK_UP_SECONDS = 300;
 export interface StoredAuthorization {
   readonly status: typeof SellerStatus.Active | typeof SellerStatus.AccessOnly;
   /**
-   * LWA returned no refresh token, and the refresh token already stored was kept rather than
-   * replaced by nothing (a misconfigured exchange must not break a working seller).
+   * LWA returned no refresh token, and the secret already stored, with its working refresh token,
+   * was kept rather than replaced by one without (a misconfigured exchange must not break a
+   * working seller); the item is due now, so the refresher writes a fresh access token.
    */
   readonly keptStoredRefreshToken: boolean;
   /** `authorizedAt` of the item before this authorization: absent on a first authorization. */
@@ -58,8 +59,9 @@ export interface StoredAuthorization {
  * 1. the item takes a new fence (`authorizationId`) and PENDING, and loses any refresh lease;
  * 2. the secret, as the version whose id is that fence;
  * 3. the item, ACTIVE (or ACCESS_ONLY) and scheduled, only while the fence is still ours.
- * Without a refresh token the item is ACCESS_ONLY with nothing scheduled, unless a refresh token
- * is already stored: that one is kept and the seller stays ACTIVE.
+ * Without a refresh token the item is ACCESS_ONLY with nothing scheduled, unless the item says a
+ * working refresh token is stored: then the secret is not written at all (these functions cannot
+ * read token secrets to merge), and the seller stays ACTIVE, due for a refresh now.
  */
 export async function storeAuthorizedTokens(
   deps: StoreAuthorizedTokensDeps,
@@ -81,7 +83,7 @@ export async function storeAuthorizedTokens(
     secretName: input.secretName,
     authorizationId,
   };
-  const started = await retryWithBackoff(
+  const { storedBefore, ...started } = await retryWithBackoff(
     () =>
       deps.sellers.beginAuthorization({
         ...item,
@@ -91,26 +93,32 @@ export async function storeAuthorizedTokens(
     isRetryableAwsError,
     deps.retry,
   );
-  // Read only on the rare answer without a refresh token: is there a working one to keep?
-  const keptRefreshToken = input.tokens.refreshToken
-    ? undefined
-    : (await deps.tokens.read(input.secretName))?.refreshToken;
-  const refreshToken = input.tokens.refreshToken ?? keptRefreshToken;
-  await deps.tokens.write({
-    secretName: input.secretName,
-    clientRequestToken: authorizationId,
-    kmsKeyId: deps.config.kmsKeyId,
-    tags: input.tags,
-    value: {
-      ...input.identity,
-      region: input.region,
-      accessToken: input.tokens.accessToken,
-      accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
-      refreshToken,
-      tokenType: input.tokens.tokenType,
-      updatedAt: new Date(input.issuedAtMs).toISOString(),
-    },
-  });
+  // The rare answer without a refresh token, when a working one is stored: the functions that
+  // store authorizations may not read token secrets, so the stored secret is left as it is (this
+  // answer's access token is dropped) and the item is due now, for the refresher to mint a fresh
+  // access token from the kept refresh token on its next run.
+  const keepStored =
+    !input.tokens.refreshToken &&
+    storedBefore.workingRefreshToken &&
+    storedBefore.accessTokenExpiresAt !== undefined;
+  if (!keepStored) {
+    await deps.tokens.write({
+      secretName: input.secretName,
+      clientRequestToken: authorizationId,
+      kmsKeyId: deps.config.kmsKeyId,
+      tags: input.tags,
+      value: {
+        ...input.identity,
+        region: input.region,
+        accessToken: input.tokens.accessToken,
+        accessTokenExpiresAt: new Date(schedule.accessTokenExpiresAt * 1000).toISOString(),
+        refreshToken: input.tokens.refreshToken,
+        tokenType: input.tokens.tokenType,
+        updatedAt: new Date(input.issuedAtMs).toISOString(),
+      },
+    });
+  }
+  const refreshToken = Boolean(input.tokens.refreshToken) || keepStored;
   const status = refreshToken ? SellerStatus.Active : SellerStatus.AccessOnly;
   // False when a later authorization began meanwhile: the item is its to write, and the secret
   // holds one of the two authorizations' fresh tokens either way.
@@ -119,8 +127,14 @@ export async function storeAuthorizedTokens(
       deps.sellers.recordAuthorization({
         ...item,
         status,
-        accessTokenExpiresAt: schedule.accessTokenExpiresAt,
-        nextRefreshAt: status === SellerStatus.Active ? schedule.nextRefreshAt : undefined,
+        accessTokenExpiresAt: keepStored
+          ? (storedBefore.accessTokenExpiresAt as number)
+          : schedule.accessTokenExpiresAt,
+        nextRefreshAt: keepStored
+          ? nowSeconds
+          : status === SellerStatus.Active
+            ? schedule.nextRefreshAt
+            : undefined,
         nowSeconds,
       }),
     isRetryableAwsError,
@@ -128,7 +142,7 @@ export async function storeAuthorizedTokens(
   );
   return {
     status,
-    keptStoredRefreshToken: keptRefreshToken !== undefined,
+    keptStoredRefreshToken: keepStored,
     ...started,
     ...(recorded.authorizationExpiresAt !== undefined
       ? { authorizationExpiresAt: recorded.authorizationExpiresAt }

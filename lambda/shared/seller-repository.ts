@@ -21,6 +21,17 @@ export interface AuthorizationStarted {
   readonly previousAuthorizedAt?: number;
 }
 
+/** What the item said, before `beginAuthorization`, about the token secret it indexes. */
+export interface StoredTokensBefore {
+  /**
+   * The item was ACTIVE or DEGRADED: its secret holds a refresh token the refresher is using. The
+   * authorization functions cannot read token secrets, so this is how they know one is there.
+   */
+  readonly workingRefreshToken: boolean;
+  /** `accessTokenExpiresAt` of the item before, when it had one. */
+  readonly accessTokenExpiresAt?: number;
+}
+
 export interface AuthorizationRecord {
   readonly sellerId: string;
   readonly region: Region;
@@ -58,7 +69,9 @@ export class SellerRepository {
    * The item as it was tells a first authorization from a re-authorization: this write never
    * touches `authorizedAt`, so even a retry after a lost answer reads the one from before.
    */
-  async beginAuthorization(start: AuthorizationStart): Promise<AuthorizationStarted> {
+  async beginAuthorization(
+    start: AuthorizationStart,
+  ): Promise<AuthorizationStarted & { readonly storedBefore: StoredTokensBefore }> {
     const output = await this.documentClient.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -77,8 +90,16 @@ export class SellerRepository {
         ReturnValues: 'ALL_OLD',
       }),
     );
-    const previous = output?.Attributes?.authorizedAt;
-    return typeof previous === 'number' ? { previousAuthorizedAt: previous } : {};
+    const before = output?.Attributes ?? {};
+    const storedBefore: StoredTokensBefore = {
+      workingRefreshToken: before.status === SellerStatus.Active || before.status === SellerStatus.Degraded,
+      ...(typeof before.accessTokenExpiresAt === 'number'
+        ? { accessTokenExpiresAt: before.accessTokenExpiresAt }
+        : {}),
+    };
+    return typeof before.authorizedAt === 'number'
+      ? { previousAuthorizedAt: before.authorizedAt, storedBefore }
+      : { storedBefore };
   }
 
   /**

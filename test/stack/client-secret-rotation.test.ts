@@ -217,7 +217,7 @@ describe('default service', () => {
         {
           actions: ['events:PutEvents'],
           resources: ['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default'],
-          condition: undefined,
+          condition: { StringEquals: { 'events:source': 'lwa-token-service' } },
         },
       ]);
     });

@@ -52,14 +52,11 @@ describe('imported app secret (appSecretArn)', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
   });
 
-  test('handlers get the ARN as APP_SECRET_ID', () => {
-    for (const suffix of [
-      'GET /authorize',
-      'GET /login',
-      'GET /callback',
-      'expire soon',
-      'SP-API notifications',
-    ]) {
+  test('handlers that use the client credentials get the ARN as APP_SECRET_ID; authorize and login do not', () => {
+    for (const suffix of ['GET /authorize', 'GET /login']) {
+      expect(envOf(template, suffix).APP_SECRET_ID).toBeUndefined();
+    }
+    for (const suffix of ['GET /callback', 'expire soon', 'SP-API notifications']) {
       expect(envOf(template, suffix).APP_SECRET_ID).toBe(APP_SECRET_ARN);
     }
   });
@@ -67,18 +64,14 @@ describe('imported app secret (appSecretArn)', () => {
   test('GetSecretValue on that ARN, and kms:Decrypt on its key only through Secrets Manager; only the rotation writes', () => {
     const statements = policyStatements(template).map(({ statement }) => statement);
     const grants = statements.filter((s) => resourcesOf(s).includes(APP_SECRET_ARN));
-    // authorize, login, callback and refresh read; the client-secret rotation also writes.
+    // callback and refresh read; the client-secret rotation also writes.
     expect(grants.map(actionsOf).sort()).toEqual([
-      ['secretsmanager:GetSecretValue'],
-      ['secretsmanager:GetSecretValue'],
       ['secretsmanager:GetSecretValue'],
       ['secretsmanager:GetSecretValue'],
       ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
     ]);
     const keyGrants = statements.filter((s) => resourcesOf(s).includes(APP_SECRET_KEY_ARN));
     expect(keyGrants.map(actionsOf).sort()).toEqual([
-      ['kms:Decrypt'],
-      ['kms:Decrypt'],
       ['kms:Decrypt'],
       ['kms:Decrypt'],
       ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -81,6 +81,9 @@ export async function deployToEmulators(options: EmulatedDeploymentOptions): Pro
     }),
   );
 
+  // The deployment is configured with the application id the app secret holds, as an operator does.
+  const extraApplicationId = options.extraAppSecretFields?.applicationId;
+  const applicationId = typeof extraApplicationId === 'string' ? extraApplicationId : EMULATOR_APPLICATION_ID;
   const appSecretId = uniqueName(`${prefix}-app-credentials`);
   await secretsManager.send(
     new CreateSecretCommand({
@@ -108,6 +111,9 @@ export async function deployToEmulators(options: EmulatedDeploymentOptions): Pro
       SELLER_TABLE_NAME: sellerTableName,
       STATE_TABLE_NAME: stateTableName,
       APP_SECRET_ID: appSecretId,
+      // What the construct deploys for /authorize and /login (they read no secret).
+      APPLICATION_ID: applicationId,
+      APPLICATION_DRAFT: String(options.draft ?? false),
       TOKEN_SECRET_PREFIX: tokenSecretPrefix,
       LWA_ENDPOINTS: lwaEndpoints,
       TOKEN_KMS_KEY_ID: kmsKeyArn,

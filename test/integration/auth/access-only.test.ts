@@ -131,7 +131,7 @@ describe('an exchange that returns no refresh token', () => {
 });
 
 describe('a re-authorization whose exchange returns no refresh token', () => {
-  it('keeps the working refresh token already stored, stays ACTIVE and scheduled, and warns with the cause', async () => {
+  it('keeps the stored secret with its working refresh token, stays ACTIVE and due now, and warns with the cause', async () => {
     // Prepare: a seller authorized normally, with a working refresh token
     const sellerId = newSellerId();
     dropRefreshToken = false;
@@ -147,14 +147,15 @@ describe('a re-authorization whose exchange returns no refresh token', () => {
 
     // Assess
     expect(response.statusCode).toBe(200);
+    // The callback may not read token secrets, so it cannot merge this answer's access token with
+    // the stored refresh token: it leaves the secret as it was and makes the seller due now, for
+    // the refresher to mint a fresh access token from the kept refresh token.
     const after = await storedSecret(sellerId);
-    expect(after.refreshToken).toBe(before.refreshToken);
+    expect(after).toEqual(before);
     expect(bed.emulator.isRefreshTokenValid(after.refreshToken as string)).toBe(true);
-    expect(after.accessToken).not.toBe(before.accessToken);
-    expect(bed.emulator.isAccessTokenValid(after.accessToken as string)).toBe(true);
     const item = await bed.sellerItem(sellerId, 'EU');
     expect(item).toMatchObject({ status: 'ACTIVE' });
-    expect(item?.nextRefreshAt).toEqual(expect.any(Number));
+    expect(item?.nextRefreshAt).toBe(item?.updatedAt);
     const warning = logs.lines.find(
       (line) => line.includes(sellerId) && line.includes('no_refresh_token_in_exchange'),
     );

@@ -44,8 +44,9 @@ beforeAll(async () => {
         previousClientSecretExpiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       },
     }),
-    // Deployed, but the operator has not put the real credentials in the app secret yet.
-    AuthTestBed.start({ clientSecret: 'REPLACE_ME' }),
+    // Deployed without an application id, and the operator has not put the real credentials in
+    // the app secret yet.
+    AuthTestBed.start({ clientSecret: 'REPLACE_ME', env: { APPLICATION_ID: '' } }),
   ]);
 });
 

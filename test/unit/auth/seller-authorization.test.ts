@@ -10,10 +10,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { appListingFromEnv } from '../../../lambda/auth/app-listing';
 import {
   type CompleteAuthorizationDeps,
   completeAuthorization,
   InvalidStateError,
+  type StartAuthorizationDeps,
   startAuthorization,
   startLogin,
   TokenExchangeError,
@@ -182,6 +184,14 @@ function deps(
   };
 }
 
+/** What /authorize and /login get: the state table and the application id from their environment. */
+function startDeps(env: Record<string, string> = {}): StartAuthorizationDeps {
+  return {
+    states: new StateStore(documentClient, STATE_TABLE, () => nowMs),
+    appListing: appListingFromEnv({ APPLICATION_ID: CREDENTIALS.applicationId, ...env }),
+  };
+}
+
 const input = { state: STATE, sellerId: SELLER, code: CODE, redirectUri: REDIRECT_URI };
 
 function writtenSecret(): Record<string, unknown> {
@@ -225,11 +235,10 @@ beforeEach(() => {
 describe('startAuthorization', () => {
   it('answers the region’s consent URL with the application id and a fresh state', async () => {
     // Prepare
-    givenAppCredentials();
     ddbMock.on(PutCommand).resolves({});
 
     // Act
-    const location = await startAuthorization(deps(), {
+    const location = await startAuthorization(startDeps(), {
       region: 'EU',
       sellerCentralUrl: 'https://sellercentral-europe.amazon.com',
     });
@@ -241,6 +250,8 @@ describe('startAuthorization', () => {
     );
     expect([...url.searchParams.keys()]).toEqual(['application_id', 'state']);
     expect(url.searchParams.get('application_id')).toBe(CREDENTIALS.applicationId);
+    // The application id is public: /authorize reads no secret at all.
+    expect(smMock.calls()).toEqual([]);
     const state = url.searchParams.get('state') ?? '';
     expect(ddbMock).toReceiveCommandWith(PutCommand, {
       TableName: STATE_TABLE,
@@ -253,11 +264,10 @@ describe('startAuthorization', () => {
 
   it('adds version=beta for a draft application', async () => {
     // Prepare
-    givenAppCredentials({ ...CREDENTIALS, draft: true });
     ddbMock.on(PutCommand).resolves({});
 
     // Act
-    const location = await startAuthorization(deps(), {
+    const location = await startAuthorization(startDeps({ APPLICATION_DRAFT: 'true' }), {
       region: 'NA',
       sellerCentralUrl: 'https://sellercentral.amazon.com',
     });
@@ -268,12 +278,12 @@ describe('startAuthorization', () => {
     expect(url.searchParams.get('version')).toBe('beta');
   });
 
-  it('creates no state when the app credentials are not usable', async () => {
-    // Prepare
-    givenAppCredentials({ ...CREDENTIALS, clientSecret: 'REPLACE_ME' });
+  it('creates no state when the deployment has no application id', async () => {
+    // Prepare: deployed without applicationId
+    const unconfigured = startDeps({ APPLICATION_ID: '' });
 
     // Act
-    const starting = startAuthorization(deps(), {
+    const starting = startAuthorization(unconfigured, {
       region: 'NA',
       sellerCentralUrl: 'https://sellercentral.amazon.com',
     });
@@ -297,17 +307,17 @@ describe('startLogin', () => {
 
   it('redirects back to Seller Central with redirect_uri, amazon_state and a state bound to region and seller', async () => {
     // Prepare
-    givenAppCredentials();
     ddbMock.on(PutCommand).resolves({});
 
     // Act
-    const location = await startLogin(deps(), loginInput);
+    const location = await startLogin(startDeps(), loginInput);
 
     // Assess
     const url = new URL(location);
     expect(`${url.origin}${url.pathname}`).toBe(loginInput.amazonCallbackUri.toString());
     expect(url.searchParams.get('redirect_uri')).toBe(REDIRECT_URI);
     expect(url.searchParams.get('amazon_state')).toBe('amazon-state-123');
+    expect(smMock.calls()).toEqual([]);
     expect(url.searchParams.get('version')).toBeNull();
     const state = url.searchParams.get('state') ?? '';
     expect(state).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -322,11 +332,10 @@ describe('startLogin', () => {
 
   it('adds version=beta for a draft application', async () => {
     // Prepare
-    givenAppCredentials({ ...CREDENTIALS, draft: true });
     ddbMock.on(PutCommand).resolves({});
 
     // Act
-    const location = await startLogin(deps(), loginInput);
+    const location = await startLogin(startDeps({ APPLICATION_DRAFT: 'true' }), loginInput);
 
     // Assess
     expect(new URL(location).searchParams.get('version')).toBe('beta');
@@ -871,36 +880,67 @@ describe('completeAuthorization', () => {
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(2);
   });
 
-  it('keeps a stored refresh token when a re-authorization returns none, and stays ACTIVE and scheduled', async () => {
-    // Prepare: the seller has a working refresh token; the exchange is misconfigured
+  it('keeps the stored secret untouched when a re-authorization of a working seller returns no refresh token, without reading it', async () => {
+    // Prepare: the item says a working refresh token is stored; the exchange is misconfigured
     givenAppCredentials();
     givenState();
     givenExistingSecret();
-    givenSellerTableWritable();
-    smMock.on(GetSecretValueCommand, { SecretId: `lwa-tokens/sellers/EU/${SELLER}` }).resolves({
-      SecretString: JSON.stringify({
-        sellerId: SELLER,
-        region: 'EU',
-        accessToken: 'Atza|older-access-token',
-        accessTokenExpiresAt: new Date((NOW_S + 600) * 1000).toISOString(),
-        refreshToken: 'Atzr|stored-working-refresh-token',
-        tokenType: 'bearer',
-        updatedAt: new Date((NOW_S - 3000) * 1000).toISOString(),
-      }),
+    const storedExpiry = NOW_S + 600;
+    ddbMock.on(UpdateCommand).callsFake((update) =>
+      update.ExpressionAttributeValues?.[':pending']
+        ? {
+            Attributes: {
+              status: 'ACTIVE',
+              accessTokenExpiresAt: storedExpiry,
+              authorizedAt: NOW_S - 3000,
+            },
+          }
+        : {},
+    );
+    lwaAnswers = [tokens({ refresh_token: undefined })];
+
+    // Act
+    const outcome = await completeAuthorization(deps(), input);
+
+    // Assess: no token secret read (the callback's role has no GetSecretValue on them) and none
+    // written; the seller stays ACTIVE with its stored expiry, due now for the refresher.
+    expect(outcome).toMatchObject({ status: 'ACTIVE', keptStoredRefreshToken: true });
+    const tokenSecretCalls = smMock
+      .calls()
+      .filter((call) => JSON.stringify(call.args[0].input).includes(`lwa-tokens/sellers/EU/${SELLER}`));
+    expect(tokenSecretCalls).toEqual([]);
+    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({
+      ':status': 'ACTIVE',
+      ':expiresAt': storedExpiry,
+      ':next': NOW_S,
     });
+  });
+
+  it('stores the access token alone, ACCESS_ONLY, when the item had no working refresh token, without reading the secret', async () => {
+    // Prepare: the seller's refresh token was refused earlier; the exchange is misconfigured
+    givenAppCredentials();
+    givenState();
+    givenExistingSecret();
+    ddbMock
+      .on(UpdateCommand)
+      .callsFake((update) =>
+        update.ExpressionAttributeValues?.[':pending']
+          ? { Attributes: { status: 'REAUTH_REQUIRED', accessTokenExpiresAt: NOW_S - 60 } }
+          : {},
+      );
     lwaAnswers = [tokens({ refresh_token: undefined })];
 
     // Act
     const outcome = await completeAuthorization(deps(), input);
 
     // Assess
-    expect(outcome).toMatchObject({ status: 'ACTIVE', keptStoredRefreshToken: true });
-    expect(writtenSecret()).toMatchObject({
-      accessToken: ACCESS_TOKEN,
-      refreshToken: 'Atzr|stored-working-refresh-token',
-    });
-    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'ACTIVE' });
-    expect(sellerUpdate().ExpressionAttributeValues?.[':next']).toEqual(expect.any(Number));
+    expect(outcome).toMatchObject({ status: 'ACCESS_ONLY', keptStoredRefreshToken: false });
+    expect(
+      smMock.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId),
+    ).not.toContain(`lwa-tokens/sellers/EU/${SELLER}`);
+    expect(writtenSecret()).toMatchObject({ accessToken: ACCESS_TOKEN });
+    expect(writtenSecret().refreshToken).toBeUndefined();
+    expect(sellerUpdate().ExpressionAttributeValues).toMatchObject({ ':status': 'ACCESS_ONLY' });
   });
 
   it('leaves only the PENDING item, due within minutes, when the secret could not be stored', async () => {
