@@ -14,6 +14,8 @@ export const DEFAULT_NODE24_DIR = path.join(REPO_ROOT, '.cache', 'node24');
 
 export interface EnsureNode24Options {
   readonly prefix?: string;
+  /** The npm that installs it; `npm` from PATH by default. */
+  readonly npm?: string;
   /** Progress sink; stderr by default so jest's reporter output stays readable. */
   readonly log?: (line: string) => void;
 }
@@ -43,7 +45,7 @@ export async function ensureNode24(options: EnsureNode24Options = {}): Promise<s
     if (versionOf(binary) === NODE24_VERSION) return binary;
     log(`Installing ${NODE24_PACKAGE} into ${path.relative(REPO_ROOT, prefix)} (first run only)…`);
     const started = Date.now();
-    const install = await run('npm', [
+    const install = await run(options.npm ?? 'npm', [
       'install',
       '--prefix',
       prefix,
