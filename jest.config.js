@@ -50,6 +50,21 @@ module.exports = {
       testMatch: ['<rootDir>/test/local/**/*.test.ts'],
       globalSetup: '<rootDir>/test/local/global-setup.ts',
     },
+    {
+      // Long simulations (minutes each) against the integration project's moto server:
+      // `npm run test:soak`. `npm test` leaves them out and runs smaller versions of each.
+      displayName: 'soak',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/soak/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
   ],
   testTimeout: 60000,
+  // One worker per core. jest's default leaves one core free, which on a 2-core machine means a
+  // single worker; the integration and local-run files spend most of their time waiting on moto,
+  // the emulators and subprocesses, so a second worker cuts `npm test` by a quarter.
+  maxWorkers: '100%',
 };

@@ -117,5 +117,9 @@ export const DEFAULTS = {
   apiStageName: 'prod',
   apiThrottlingRateLimit: 10,
   apiThrottlingBurstLimit: 20,
-  bundlingTarget: 'node20',
+  /**
+   * The oldest Node.js the bundles may run on: the AWS SDK for JavaScript v3 requires Node 22 from
+   * January 2027. The functions themselves run on `nodejs24.x`.
+   */
+  bundlingTarget: 'node22',
 } as const;

@@ -1,5 +1,6 @@
 import { applyAwsEnv } from '../support/aws-test-env';
 import { type MotoServer, startMotoServer } from '../support/moto-server';
+import { ensureNode24 } from '../support/node24';
 import { ensureMotoVenv } from '../support/python-venv';
 
 declare global {
@@ -10,6 +11,9 @@ declare global {
 
 export default async function globalSetup(): Promise<void> {
   const motoServer = await ensureMotoVenv();
+  // The Lambda bundles run on Node 24 (test/integration/runtime); installed here, before any test
+  // file starts, so no test waits on npm and a failure names the package.
+  await ensureNode24();
   const started = Date.now();
   const server = await startMotoServer({ motoServer });
   globalThis.__MOTO_SERVER__ = server;

@@ -193,7 +193,7 @@ function describeRequirements(text: string): string {
  * installing into the same venv. The owner pid lets a crashed run's lock be
  * reclaimed instead of blocking everyone until someone deletes it by hand.
  */
-async function acquireLock(
+export async function acquireLock(
   lockDir: string,
   timeoutMs: number,
   log: (line: string) => void,
@@ -215,11 +215,11 @@ async function acquireLock(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `Timed out waiting for ${lockDir} (another process is installing moto); delete it if stale.`,
+        `Timed out waiting for ${lockDir} (another process holds the install lock); delete it if stale.`,
       );
     }
     if (!announced) {
-      log(`Waiting for another process to finish setting up the moto venv (${lockDir})…`);
+      log(`Waiting for another process to finish its install (${lockDir})…`);
       announced = true;
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -100,6 +100,11 @@ export interface AuthTestBedOptions {
   readonly env?: Record<string, string>;
   /** What `getRemainingTimeInMillis` answers the handlers; the function's full 28 s by default. */
   readonly remainingTimeMs?: number;
+  /**
+   * Loads the handlers for the deployment's environment; by default the sources in this process
+   * ({@link loadHandlers}). The Node 24 test passes bundles that run in a Node 24 subprocess.
+   */
+  readonly loadHandlers?: (env: Readonly<Record<string, string>>) => AuthHandlers;
 }
 
 /**
@@ -130,12 +135,15 @@ export class AuthTestBed {
       namePrefix: 'auth-it',
     });
     const remainingTimeMs = options.remainingTimeMs;
-    const handlers = loadHandlers(
-      { ...deployment.env, ...options.env },
-      remainingTimeMs === undefined
-        ? lambdaContext
-        : { ...lambdaContext, getRemainingTimeInMillis: () => remainingTimeMs },
-    );
+    const env = { ...deployment.env, ...options.env };
+    const handlers = options.loadHandlers
+      ? options.loadHandlers(env)
+      : loadHandlers(
+          env,
+          remainingTimeMs === undefined
+            ? lambdaContext
+            : { ...lambdaContext, getRemainingTimeInMillis: () => remainingTimeMs },
+        );
     const previous = options.extraAppSecretFields?.previousClientSecret;
     const clientSecrets = [options.clientSecret ?? DEFAULT_CLIENT.clientSecret].filter(
       (s) => s !== 'REPLACE_ME',
