@@ -158,6 +158,10 @@ export async function startRefreshHarness(options: RefreshHarnessOptions = {}): 
         sleep,
         secretsManager,
         documentClient: deployment.documentClient,
+        // Generous, because on an overloaded machine an answer LWA (the emulator) already acted on
+        // can arrive after a 10 s timeout: it has rotated the refresh token, and the retry with the
+        // old one gets invalid_grant. Tests of timeouts pass their own.
+        lwaTimeoutMs: 60_000,
         ...runOptions.runtime,
       });
       return runRefresh(deps, {
