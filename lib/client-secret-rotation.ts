@@ -14,7 +14,7 @@ import {
   SELLING_PARTNER_API_NOTIFICATIONS_ACCOUNT,
 } from './defaults';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import { resolveLwaEndpoints, resolveSpApiEndpoints, validateApplicationRegion } from './validation';
 
@@ -123,7 +123,7 @@ export class ClientSecretRotation extends Construct {
     );
 
     const handler = new ServiceFunction(this, 'RotationHandler', {
-      entry: handlerEntry('rotation/handler.ts'),
+      bundle: 'rotation',
       description: 'LWA token service: rotates the LWA client secret on SP-API notifications',
       memorySize: DEFAULTS.rotationMemorySize,
       timeout,

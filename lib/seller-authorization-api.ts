@@ -8,8 +8,9 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { DEFAULTS, type LwaRegion } from './defaults';
+import type { HandlerBundleName } from './handler-bundles';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   resolveLwaEndpoints,
@@ -150,14 +151,9 @@ export class SellerAuthorizationApi extends Construct {
       callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
     }
 
-    const authorize = this.createHandler(
-      'Authorize',
-      'auth/authorize-handler.ts',
-      authorizeEnv,
-      logRetention,
-    );
-    const login = this.createHandler('Login', 'auth/login-handler.ts', loginEnv, logRetention);
-    const callback = this.createHandler('Callback', 'auth/callback-handler.ts', callbackEnv, logRetention);
+    const authorize = this.createHandler('Authorize', 'authorize', authorizeEnv, logRetention);
+    const login = this.createHandler('Login', 'login', loginEnv, logRetention);
+    const callback = this.createHandler('Callback', 'callback', callbackEnv, logRetention);
     this.authorizeFunction = authorize.lambdaFunction;
     this.loginFunction = login.lambdaFunction;
     this.callbackFunction = callback.lambdaFunction;
@@ -239,7 +235,7 @@ export class SellerAuthorizationApi extends Construct {
 
     if (props.deviceAuthorizationApi ?? false) {
       const device = new ServiceFunction(this, 'DeviceHandler', {
-        entry: handlerEntry('device/device-api-handler.ts'),
+        bundle: 'device-api',
         description: 'LWA token service: device authorization API',
         memorySize: DEFAULTS.authMemorySize,
         timeout: DEFAULTS.authTimeout,
@@ -305,12 +301,12 @@ export class SellerAuthorizationApi extends Construct {
 
   private createHandler(
     id: string,
-    entry: string,
+    bundle: HandlerBundleName,
     environment: Record<string, string>,
     logRetention: logs.RetentionDays,
   ): ServiceFunction {
     const handler = new ServiceFunction(this, `${id}Handler`, {
-      entry: handlerEntry(entry),
+      bundle,
       description: `LWA token service: GET /${id.toLowerCase()}`,
       memorySize: DEFAULTS.authMemorySize,
       timeout: DEFAULTS.authTimeout,

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { CLIENT_SECRET_ROTATION_RECORD_PREFIX, DEFAULTS, type LwaRegion } from './defaults';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
@@ -214,7 +214,7 @@ export class TokenRefresher extends Construct {
     );
 
     const handler = new ServiceFunction(this, 'RefreshHandler', {
-      entry: handlerEntry('refresh/handler.ts'),
+      bundle: 'refresh',
       description: 'LWA token service: refreshes access tokens that expire soon',
       memorySize: props.refreshMemorySize ?? DEFAULTS.refreshMemorySize,
       timeout,
