@@ -33,18 +33,13 @@ export interface ClientSecretRotationOptions extends LwaTokenCommonProps {
    * for the emulator; no trailing slash.
    * @default { NA: 'https://sellingpartnerapi-na.amazon.com', EU: 'https://sellingpartnerapi-eu.amazon.com', FE: 'https://sellingpartnerapi-fe.amazon.com' }
    */
-  readonly spApiEndpoints?: Partial<Record<LwaRegion, string>>;
+  readonly spApiEndpoints?: { [region: string]: string };
 }
 
 /** Props of {@link ClientSecretRotation}. */
 export interface ClientSecretRotationProps extends ClientSecretRotationOptions {
   /** The app secret it rotates and the state table that records rotations. */
   readonly tokenStore: TokenStore;
-  /**
-   * Event bus that receives `Client secret rotated`.
-   * @default - the account's default event bus
-   */
-  readonly eventBus?: events.IEventBus;
 }
 
 /**

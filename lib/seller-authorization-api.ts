@@ -30,7 +30,7 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * published consent host of the marketplace.
    * @default - the handler's defaults
    */
-  readonly sellerCentralUrls?: Partial<Record<LwaRegion, string>>;
+  readonly sellerCentralUrls?: { [region: string]: string };
   /**
    * Seller Central hosts (`host` or `host:port`) that may start `/login`,
    * each with the region its sellers authorize in. Replaces the handler's
@@ -38,7 +38,7 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * host you still need.
    * @default - every Seller Central and Vendor Central consent host of the handler's marketplace table
    */
-  readonly loginAllowedHosts?: Record<string, LwaRegion>;
+  readonly loginAllowedHosts?: { [host: string]: LwaRegion };
   /**
    * The `redirect_uri` sent to LWA and Seller Central, for a custom domain in
    * front of the API (sets `REDIRECT_URI`). It must be the callback route.
