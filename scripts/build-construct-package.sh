@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the construct library as users install it: compiles lib/ with jsii in packages/constructs
+# (the jsii tool chain is pinned in that folder's own package.json), bundles the handlers into it,
+# and packs the npm tarball and the Python wheel with jsii-pacmak into packages/constructs/dist.
+# Also regenerates packages/constructs/API.md with jsii-docgen.
+# pip downloads (jsii-pacmak's build venv) are cached in .cache/pip, so a second run is fast.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+pkg="$root/packages/constructs"
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$root/.cache/pip}"
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
+command -v python3 >/dev/null || { echo "python3 is required to build the Python wheel (jsii-pacmak)" >&2; exit 1; }
+
+cd "$pkg"
+[ -x node_modules/.bin/jsii ] || npm ci --no-audit --no-fund
+# The peer dependencies (jsii assemblies jsii-docgen and jsii-pacmak read) are the repository's own
+# pinned copies, linked rather than installed twice, so the package is built against what is tested.
+for dep in aws-cdk-lib constructs cdk-nag cdk-monitoring-constructs; do
+  ln -sfn "../../../node_modules/$dep" "node_modules/$dep"
+done
+rm -rf src lib bundles dist .jsii .jsii.gz tsconfig.json
+# jsii compiles a package's own sources only, so the library is copied in; lib/ stays the one source.
+cp -R "$root/lib" src
+rm -rf src/bundling
+(cd "$root" && npx tsx scripts/build-handlers.ts "$pkg")
+npx jsii --silence-warnings=reserved-word
+npx jsii-docgen --language typescript --output API.md
+npx jsii-pacmak --targets js python --outdir dist
+echo "Built: $(cd "$pkg" && ls dist/js/*.tgz dist/python/*.whl | tr '\n' ' ')"
