@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
@@ -43,10 +44,19 @@ export class HandlerBundleMissingError extends Error {
   }
 }
 
-/** The prebuilt bundle as a Lambda code asset (its hash covers the bundle and its source map). */
+/**
+ * The prebuilt bundle as a Lambda code asset (its hash covers the bundle and its source map).
+ * In a checkout of the repository that has not built them yet (a fresh clone before `npm ci`, a
+ * worktree), the bundles are built here once; a published package ships them and has no sources.
+ */
 function prebuiltHandlerCode(name: HandlerBundleName): lambda.Code {
   const directory = handlerBundleDir(name);
-  if (!fs.existsSync(path.join(directory, 'index.js'))) throw new HandlerBundleMissingError(name, directory);
+  const bundle = path.join(directory, 'index.js');
+  const buildScript = path.join(PACKAGE_ROOT, 'scripts', 'build-handlers.ts');
+  if (!fs.existsSync(bundle) && fs.existsSync(buildScript)) {
+    execFileSync('npx', ['tsx', buildScript], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  if (!fs.existsSync(bundle)) throw new HandlerBundleMissingError(name, directory);
   return lambda.Code.fromAsset(directory);
 }
 
