@@ -3,10 +3,13 @@
 # apps in temporary directories outside this repository install the packed artifacts (the npm
 # tarball, the Python wheel) and their CDK dependencies from the registries at this repository's
 # pinned versions, synthesize with cdk-nag and check the template (scripts/consumers/).
-# Builds the artifacts first unless CONSUMERS_SKIP_BUILD=1. pip downloads are cached in .cache/pip.
+# Builds the artifacts first unless CONSUMERS_SKIP_BUILD=1. The Python consumer's wheels are kept in
+# .cache/pip-wheels (pip's own HTTP cache stores nothing behind a no-store proxy), so a second run
+# installs offline.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$root/.cache/pip}" PIP_DISABLE_PIP_VERSION_CHECK=1
+wheelhouse="$root/.cache/pip-wheels"
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
 consumers="$root/scripts/consumers"
 work="$(mktemp -d)"
@@ -43,8 +46,14 @@ python_consumer() {
   command -v python3 >/dev/null || { echo "python3 is required for the Python consumer" >&2; return 1; }
   cp -R "$consumers/python" "$work/python" && cd "$work/python" &&
     python3 -m venv .venv &&
-    .venv/bin/pip install --quiet "aws-cdk-lib==$py_cdk_lib" "constructs==$constructs" "cdk-nag==$nag" \
-      "cdk-monitoring-constructs==$monitoring" "$wheel" &&
+    local requirements=("aws-cdk-lib==$py_cdk_lib" "constructs==$constructs" "cdk-nag==$nag"
+      "cdk-monitoring-constructs==$monitoring") &&
+    # Offline from the wheelhouse when it has everything; otherwise fill it from PyPI first.
+    if ! .venv/bin/pip install --quiet --no-index --find-links "$wheelhouse" "${requirements[@]}" "$wheel" 2>/dev/null; then
+      mkdir -p "$wheelhouse" &&
+        .venv/bin/pip download --quiet --dest "$wheelhouse" "${requirements[@]}" &&
+        .venv/bin/pip install --quiet --no-index --find-links "$wheelhouse" "${requirements[@]}" "$wheel"
+    fi &&
     synth "$root/node_modules/.bin/cdk" &&
     node "$consumers/check-template.mjs" cdk.out python
 }
