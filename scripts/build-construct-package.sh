@@ -3,11 +3,11 @@
 # (the jsii tool chain is pinned in that folder's own package.json), bundles the handlers into it,
 # and packs the npm tarball and the Python wheel with jsii-pacmak into packages/constructs/dist.
 # Also regenerates packages/constructs/API.md with jsii-docgen.
-# pip downloads (jsii-pacmak's build venv) are cached in .cache/pip, so a second run is fast.
+# jsii-pacmak's Python build venv installs from a project-local wheelhouse (.cache/pip-wheels),
+# filled from PyPI on the first run, so a second run needs no network.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pkg="$root/packages/constructs"
-export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$root/.cache/pip}"
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
 command -v python3 >/dev/null || { echo "python3 is required to build the Python wheel (jsii-pacmak)" >&2; exit 1; }
 
@@ -25,5 +25,13 @@ rm -rf src/bundling
 (cd "$root" && npx tsx scripts/build-handlers.ts "$pkg")
 npx jsii --silence-warnings=reserved-word
 npx jsii-docgen --language typescript --output API.md
-npx jsii-pacmak --targets js python --outdir dist
+requirements="node_modules/jsii-pacmak/lib/targets/python/requirements-dev.txt"
+wheelhouse="$root/.cache/pip-wheels"
+stamp="$wheelhouse/.pacmak-$(sha256sum "$requirements" | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  mkdir -p "$wheelhouse"
+  python3 -m pip download --quiet --disable-pip-version-check --dest "$wheelhouse" -r "$requirements"
+  touch "$stamp"
+fi
+PIP_NO_INDEX=1 PIP_FIND_LINKS="$wheelhouse" npx jsii-pacmak --targets js python --outdir dist
 echo "Built: $(cd "$pkg" && ls dist/js/*.tgz dist/python/*.whl | tr '\n' ' ')"
