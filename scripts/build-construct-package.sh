@@ -8,7 +8,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pkg="$root/packages/constructs"
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
 command -v python3 >/dev/null || { echo "python3 is required to build the Python wheel (jsii-pacmak)" >&2; exit 1; }
 
 cd "$pkg"

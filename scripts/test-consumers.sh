@@ -10,7 +10,6 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$root/.cache/pip}" PIP_DISABLE_PIP_VERSION_CHECK=1
 wheelhouse="$root/.cache/pip-wheels"
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=1
 consumers="$root/scripts/consumers"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
