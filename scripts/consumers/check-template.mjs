@@ -37,12 +37,20 @@ assert.ok(refreshSchedule, 'a rate or cron schedule');
 const functions = ofType('AWS::Lambda::Function');
 const refresher = functions.find(([id]) => refOf(refreshSchedule[1].Properties.Target.Arn).includes(id));
 assert.ok(refresher, 'the schedule targets a function of the stack');
-assert.deepEqual(refresher[1].Properties.Environment.Variables.REFRESH_REGIONS, 'NA,EU');
+assert.equal(
+  refresher[1].Properties.Environment?.Variables?.REFRESH_REGIONS,
+  'NA,EU',
+  'refreshRegions reach the refresher',
+);
 
 // The grant on the consumer's own function: GetSecretValue on the token secrets only, and the prefix.
 const [readerId, reader] = functions.find(([id]) => id.startsWith('SpApiReader')) ?? [];
 assert.ok(reader, "the consumer's function");
-assert.equal(reader.Properties.Environment.Variables.TOKEN_SECRET_PREFIX, 'lwa-tokens');
+assert.equal(
+  reader.Properties.Environment?.Variables?.TOKEN_SECRET_PREFIX,
+  'lwa-tokens',
+  'grantReadTokens sets TOKEN_SECRET_PREFIX on the function',
+);
 const readerRole = reader.Properties.Role['Fn::GetAtt'][0];
 const statements = ofType('AWS::IAM::Policy')
   .filter(([, policy]) => refOf(policy.Properties.Roles).includes(readerRole))
