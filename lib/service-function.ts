@@ -49,12 +49,12 @@ export class HandlerBundleMissingError extends Error {
  * In a checkout of the repository that has not built them yet (a fresh clone before `npm ci`, a
  * worktree), the bundles are built here once; a published package ships them and has no sources.
  */
-function prebuiltHandlerCode(name: HandlerBundleName): lambda.Code {
-  const directory = handlerBundleDir(name);
+export function prebuiltHandlerCode(name: HandlerBundleName, root: string = PACKAGE_ROOT): lambda.Code {
+  const directory = handlerBundleDir(name, root);
   const bundle = path.join(directory, 'index.js');
-  const buildScript = path.join(PACKAGE_ROOT, 'scripts', 'build-handlers.ts');
+  const buildScript = path.join(root, 'scripts', 'build-handlers.ts');
   if (!fs.existsSync(bundle) && fs.existsSync(buildScript)) {
-    execFileSync('npx', ['tsx', buildScript], { cwd: PACKAGE_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npx', ['tsx', buildScript], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   if (!fs.existsSync(bundle)) throw new HandlerBundleMissingError(name, directory);
   return lambda.Code.fromAsset(directory);
