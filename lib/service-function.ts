@@ -19,6 +19,11 @@ import { acknowledge } from './nag';
 /** Repository root (the package root once published): bundles are resolved from here, never from the cwd. */
 export const PROJECT_ROOT = PACKAGE_ROOT;
 
+/** Absolute path of a handler source under `lambda/` (in the repository; a package ships bundles only). */
+export function handlerEntry(relativePath: string): string {
+  return path.join(PROJECT_ROOT, 'lambda', relativePath);
+}
+
 /**
  * The esbuild settings of the prebuilt handler bundles, in the shape of the
  * CDK's NodejsFunction bundling options (the cold-start bench builds its
