@@ -25,6 +25,13 @@ py_cdk_lib="${CONSUMER_PY_AWS_CDK_LIB:-2.275.0}"
 if [ "${CONSUMERS_SKIP_BUILD:-0}" != 1 ]; then
   bash "$root/scripts/build-construct-package.sh" || { echo "FAIL: building the construct package" >&2; exit 1; }
 fi
+# API.md is generated from the code and kept in the repo: a stale copy fails here, not in review.
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+  if ! git -C "$root" diff --quiet -- packages/constructs/API.md; then
+    echo "FAIL: packages/constructs/API.md is stale; commit the one scripts/build-construct-package.sh just wrote" >&2
+    exit 1
+  fi
+fi
 tarball="$(ls "$root"/packages/constructs/dist/js/*.tgz)"
 wheel="$(ls "$root"/packages/constructs/dist/python/*.whl)"
 
