@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { LwaTokenStack } from '../lib';
 import { readAppConfig } from '../lib/app-context';
-import { LwaTokenStack } from '../lib/lwa-token-stack';
 
 const app = new App();
 const config = readAppConfig(app.node);

@@ -95,7 +95,7 @@ export function readAppConfig(node: Node): AppConfig {
   const writes = optionalInteger(raw, 'secretsWritesPerSecond');
   if (writes !== undefined) service.secretsWritesPerSecond = writes;
   const reserved = raw('refreshReservedConcurrency');
-  if (reserved === 'none') service.refreshReservedConcurrency = 'none';
+  if (reserved === 'none') service.reserveRefreshConcurrency = false;
   else {
     const reservedCount = optionalInteger(raw, 'refreshReservedConcurrency');
     if (reservedCount !== undefined) service.refreshReservedConcurrency = reservedCount;

@@ -15,7 +15,7 @@ import {
 } from './defaults';
 import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import { resolveLwaEndpoints, resolveSpApiEndpoints, validateApplicationRegion } from './validation';
 
@@ -34,18 +34,13 @@ export interface ClientSecretRotationOptions extends LwaTokenCommonProps {
    * for the emulator; no trailing slash.
    * @default { NA: 'https://sellingpartnerapi-na.amazon.com', EU: 'https://sellingpartnerapi-eu.amazon.com', FE: 'https://sellingpartnerapi-fe.amazon.com' }
    */
-  readonly spApiEndpoints?: Partial<Record<LwaRegion, string>>;
+  readonly spApiEndpoints?: { [region: string]: string };
 }
 
 /** Props of {@link ClientSecretRotation}. */
 export interface ClientSecretRotationProps extends ClientSecretRotationOptions {
   /** The app secret it rotates and the state table that records rotations. */
   readonly tokenStore: TokenStore;
-  /**
-   * Event bus that receives `Client secret rotated`.
-   * @default - the account's default event bus
-   */
-  readonly eventBus?: events.IEventBus;
 }
 
 /**
@@ -124,7 +119,7 @@ export class ClientSecretRotation extends Construct {
     );
 
     const handler = new ServiceFunction(this, 'RotationHandler', {
-      entry: handlerEntry('rotation/handler.ts'),
+      bundle: 'rotation',
       description: 'LWA token service: rotates the LWA client secret on SP-API notifications',
       memorySize: DEFAULTS.rotationMemorySize,
       timeout,

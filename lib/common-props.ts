@@ -1,7 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { LwaRegion } from './defaults';
 
 /** Settings shared by the authorization API and the refresher. */
 export interface LwaTokenCommonProps {
@@ -10,7 +9,7 @@ export interface LwaTokenCommonProps {
    * `http://` on localhost/127.0.0.1 for the emulator; no trailing slash.
    * @default { NA: 'https://api.amazon.com', EU: 'https://api.amazon.co.uk', FE: 'https://api.amazon.co.jp' }
    */
-  readonly lwaEndpoints?: Partial<Record<LwaRegion, string>>;
+  readonly lwaEndpoints?: { [region: string]: string };
   /**
    * How long before the access token's expiry a refresh is scheduled. Must be
    * more than twice `TOKEN_CLIENT_CACHE_MARGIN_SECONDS` (so readers never see a
@@ -26,8 +25,8 @@ export interface LwaTokenCommonProps {
   /**
    * Event bus that receives the lifecycle events (source `lwa-token-service`): `Seller authorized`,
    * `Seller reauthorized`, `Seller reauthorization required`, `Seller authorization expiring`,
-   * `Token refresh failing` and `Token refresh recovered`. The callback and the refresher may put
-   * events on this bus only.
+   * `Token refresh failing`, `Token refresh recovered` and `Client secret rotated`. The callback,
+   * the refresher and the rotation may put events on this bus only.
    * @default - the account's default event bus
    */
   readonly eventBus?: events.IEventBus;

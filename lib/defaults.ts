@@ -1,11 +1,27 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-/** The LWA regions an SP-API application can authorize sellers in. */
-export const LWA_REGIONS = ['NA', 'EU', 'FE'] as const;
+/**
+ * An LWA region an SP-API application can authorize sellers in. The values are
+ * the region codes of the public contract (secret names, the sellers table's
+ * `region`), so `LwaRegion.EU === 'EU'`.
+ */
+export enum LwaRegion {
+  /** North America (`api.amazon.com`). */
+  NA = 'NA',
+  /** Europe (`api.amazon.co.uk`). */
+  EU = 'EU',
+  /** Far East (`api.amazon.co.jp`). */
+  FE = 'FE',
+}
 
-/** One of the LWA regions: `NA`, `EU` or `FE`. */
-export type LwaRegion = (typeof LWA_REGIONS)[number];
+/** Every LWA region, in contract order. */
+export const LWA_REGIONS: readonly LwaRegion[] = [LwaRegion.NA, LwaRegion.EU, LwaRegion.FE];
+
+/** Whether a string is one of the region codes `NA`, `EU` or `FE`. */
+export function isLwaRegion(value: string): value is LwaRegion {
+  return (LWA_REGIONS as readonly string[]).includes(value);
+}
 
 /**
  * How many seconds before `accessTokenExpiresAt` the token client (the library
@@ -70,7 +86,7 @@ export const DEFAULTS = {
     EU: 'https://sellingpartnerapi-eu.amazon.com',
     FE: 'https://sellingpartnerapi-fe.amazon.com',
   } satisfies Record<LwaRegion, string>,
-  applicationRegion: 'NA' as LwaRegion,
+  applicationRegion: LwaRegion.NA,
   refreshRegions: [...LWA_REGIONS] as LwaRegion[],
   refreshLead: Duration.minutes(10),
   /** Upper bound for the lead: LWA access tokens usually live 3600 s, so a larger lead refreshes too early. */

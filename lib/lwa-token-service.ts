@@ -131,7 +131,7 @@ export class LwaTokenService extends Construct {
   }
 
   /** Every alarm of the service, including those added with {@link addAlarm}. */
-  public get alarms(): readonly cloudwatch.Alarm[] {
+  public get alarms(): cloudwatch.Alarm[] {
     return [...this.serviceAlarms];
   }
 

@@ -9,8 +9,9 @@ import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
 import { DEFAULTS, type LwaRegion } from './defaults';
 import { grantPutLifecycleEvents } from './lifecycle-events';
+import type { HandlerBundleName } from './handler-bundles';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
@@ -32,7 +33,7 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * published consent host of the marketplace.
    * @default - the handler's defaults
    */
-  readonly sellerCentralUrls?: Partial<Record<LwaRegion, string>>;
+  readonly sellerCentralUrls?: { [region: string]: string };
   /**
    * Seller Central hosts (`host` or `host:port`) that may start `/login`,
    * each with the region its sellers authorize in. Replaces the handler's
@@ -40,7 +41,7 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
    * host you still need.
    * @default - every Seller Central and Vendor Central consent host of the handler's marketplace table
    */
-  readonly loginAllowedHosts?: Record<string, LwaRegion>;
+  readonly loginAllowedHosts?: { [host: string]: LwaRegion };
   /**
    * The `redirect_uri` sent to LWA and Seller Central, for a custom domain in
    * front of the API (sets `REDIRECT_URI`). It must be the callback route.
@@ -182,14 +183,9 @@ export class SellerAuthorizationApi extends Construct {
       callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
     }
 
-    const authorize = this.createHandler(
-      'Authorize',
-      'auth/authorize-handler.ts',
-      authorizeEnv,
-      logRetention,
-    );
-    const login = this.createHandler('Login', 'auth/login-handler.ts', loginEnv, logRetention);
-    const callback = this.createHandler('Callback', 'auth/callback-handler.ts', callbackEnv, logRetention);
+    const authorize = this.createHandler('Authorize', 'authorize', authorizeEnv, logRetention);
+    const login = this.createHandler('Login', 'login', loginEnv, logRetention);
+    const callback = this.createHandler('Callback', 'callback', callbackEnv, logRetention);
     this.authorizeFunction = authorize.lambdaFunction;
     this.loginFunction = login.lambdaFunction;
     this.callbackFunction = callback.lambdaFunction;
@@ -294,7 +290,7 @@ export class SellerAuthorizationApi extends Construct {
 
     if (props.deviceAuthorizationApi ?? false) {
       const device = new ServiceFunction(this, 'DeviceHandler', {
-        entry: handlerEntry('device/device-api-handler.ts'),
+        bundle: 'device-api',
         description: 'LWA token service: device authorization API',
         memorySize: DEFAULTS.authMemorySize,
         timeout: DEFAULTS.authTimeout,
@@ -386,12 +382,12 @@ export class SellerAuthorizationApi extends Construct {
 
   private createHandler(
     id: string,
-    entry: string,
+    bundle: HandlerBundleName,
     environment: Record<string, string>,
     logRetention: logs.RetentionDays,
   ): ServiceFunction {
     const handler = new ServiceFunction(this, `${id}Handler`, {
-      entry: handlerEntry(entry),
+      bundle,
       description: `LWA token service: GET /${id.toLowerCase()}`,
       memorySize: DEFAULTS.authMemorySize,
       timeout: DEFAULTS.authTimeout,

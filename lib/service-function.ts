@@ -1,66 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  type BundlingOptions,
-  type ICommandHooks,
-  NodejsFunction,
-  OutputFormat,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
+import {
+  HANDLER_BUILD_OPTIONS,
+  type HandlerBundleName,
+  handlerBundleDir,
+  PACKAGE_ROOT,
+} from './handler-bundles';
 import { acknowledge } from './nag';
 
-/** Repository root: entries, the lockfile and tsconfig are resolved from here, never from the cwd. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Repository root (the package root once published): bundles are resolved from here, never from the cwd. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
-/** Absolute path of a handler entry under `lambda/`. */
+/** Absolute path of a handler source under `lambda/` (in the repository; a package ships bundles only). */
 export function handlerEntry(relativePath: string): string {
   return path.join(PROJECT_ROOT, 'lambda', relativePath);
 }
 
-const NORMALIZE_SOURCE_MAP = path.join(PROJECT_ROOT, 'lib', 'bundling', 'normalize-source-map.cjs');
-
 /**
- * Asset hashes are computed from the bundle, so the bundle must not depend on
- * where the checkout, node_modules or cdk.out are. esbuild writes source map
- * paths relative to the output directory (and resolves symlinked node_modules
- * to their real path), so they are rewritten to project-relative paths.
- */
-const deterministicSourceMaps: ICommandHooks = {
-  beforeBundling: () => [],
-  beforeInstall: () => [],
-  afterBundling: (inputDir, outputDir) => [
-    `node ${JSON.stringify(NORMALIZE_SOURCE_MAP)} ${JSON.stringify(outputDir)} ${JSON.stringify(inputDir)}`,
-  ],
-};
-
-/**
- * Bundling shared by every function. The SDK is bundled (externalModules: [])
- * so its version comes from our lockfile, not from whatever the runtime ships.
- * sourcesContent is off: the runtime only needs the mappings, and no source
- * text is shipped.
+ * The esbuild settings of the prebuilt handler bundles, in the shape of the
+ * CDK's NodejsFunction bundling options (the cold-start bench builds its
+ * baselines with them).
  */
 export const BUNDLING: BundlingOptions = {
-  forceDockerBundling: false,
-  externalModules: [],
+  externalModules: [...HANDLER_BUILD_OPTIONS.external],
   format: OutputFormat.CJS,
-  target: DEFAULTS.bundlingTarget,
-  // Prefer ES module builds so esbuild can tree-shake the SDK's unused commands.
-  mainFields: ['module', 'main'],
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  metafile: false,
-  commandHooks: deterministicSourceMaps,
+  target: HANDLER_BUILD_OPTIONS.target,
+  mainFields: [...HANDLER_BUILD_OPTIONS.mainFields],
+  minify: HANDLER_BUILD_OPTIONS.minify,
+  sourceMap: HANDLER_BUILD_OPTIONS.sourcemap,
+  sourcesContent: HANDLER_BUILD_OPTIONS.sourcesContent,
 };
+
+/** Thrown when a prebuilt handler bundle is missing from the package. */
+export class HandlerBundleMissingError extends Error {
+  constructor(name: string, directory: string) {
+    super(
+      `The prebuilt Lambda bundle "${name}" is missing (${directory}). In a clone of the repository run \`npm run build:handlers\` (npm ci does it through prepare); an installed package ships its bundles, so reinstall it.`,
+    );
+    this.name = 'HandlerBundleMissingError';
+  }
+}
+
+/**
+ * The prebuilt bundle as a Lambda code asset (its hash covers the bundle and its source map).
+ * In a checkout of the repository that has not built them yet (a fresh clone before `npm ci`, a
+ * worktree), the bundles are built here once; a published package ships them and has no sources.
+ */
+export function prebuiltHandlerCode(name: HandlerBundleName, root: string = PACKAGE_ROOT): lambda.Code {
+  const directory = handlerBundleDir(name, root);
+  const bundle = path.join(directory, 'index.js');
+  const buildScript = path.join(root, 'scripts', 'build-handlers.ts');
+  if (!fs.existsSync(bundle) && fs.existsSync(buildScript)) {
+    execFileSync('npx', ['tsx', buildScript], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  if (!fs.existsSync(bundle)) throw new HandlerBundleMissingError(name, directory);
+  return lambda.Code.fromAsset(directory);
+}
 
 /** Props of {@link ServiceFunction}. */
 export interface ServiceFunctionProps {
-  /** Absolute path of the TypeScript entry that exports `handler`. */
-  readonly entry: string;
+  /** The prebuilt handler bundle (see lib/handler-bundles.ts). */
+  readonly bundle: HandlerBundleName;
   /** Function description shown in the console. */
   readonly description: string;
   /** Memory in MiB. */
@@ -94,13 +102,13 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * A bundled Node.js handler with its own role and log group. The role is ours
+ * A prebuilt Node.js handler with its own role and log group. The role is ours
  * (not the Lambda default) so it gets log write access to this one log group
  * instead of the AWSLambdaBasicExecutionRole managed policy.
  */
 export class ServiceFunction extends Construct {
   /** The function. */
-  public readonly lambdaFunction: NodejsFunction;
+  public readonly lambdaFunction: lambda.Function;
   /** The function's execution role. */
   public readonly role: iam.Role;
   /** The function's log group. */
@@ -116,9 +124,9 @@ export class ServiceFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.lambdaFunction = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.lambdaFunction = new lambda.Function(this, 'Function', {
+      code: prebuiltHandlerCode(props.bundle),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -131,9 +139,6 @@ export class ServiceFunction extends Construct {
       onFailure: props.onFailure,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: BUNDLING,
       environment: {
         POWERTOOLS_SERVICE_NAME: DEFAULTS.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: DEFAULTS.metricsNamespace,

@@ -12,7 +12,7 @@ import type { LwaTokenCommonProps } from './common-props';
 import { CLIENT_SECRET_ROTATION_RECORD_PREFIX, DEFAULTS, type LwaRegion } from './defaults';
 import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
-import { handlerEntry, ServiceFunction } from './service-function';
+import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
@@ -61,11 +61,18 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    * invocation, so `secretsWritesPerSecond × refreshReservedConcurrency` must
    * stay within the 50/s quota. The account needs unreserved concurrency to
    * spare for this (new accounts with a concurrency limit of 10 have none):
-   * pass `'none'` to deploy without a reservation, in which case runs that
-   * overlap each use their own write cap.
+   * set `reserveRefreshConcurrency: false` to deploy without a reservation.
    * @default 1
    */
-  readonly refreshReservedConcurrency?: number | 'none';
+  readonly refreshReservedConcurrency?: number;
+  /**
+   * Whether the refresh function gets reserved concurrency at all. `false`
+   * deploys without a reservation (for accounts with no unreserved concurrency
+   * to spare), in which case runs that overlap each use their own write cap.
+   * Do not combine `false` with `refreshReservedConcurrency`.
+   * @default true
+   */
+  readonly reserveRefreshConcurrency?: boolean;
   /**
    * Refresh function timeout. The lease is this plus 60 seconds. At least 110 seconds: the
    * refresher stops taking work 60 seconds before its timeout and works for up to 50 seconds a run.
@@ -91,7 +98,7 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    * Scopes must match `^[A-Za-z0-9_:.-]+$`.
    * @default - none
    */
-  readonly grantlessScopes?: Partial<Record<LwaRegion, string[]>>;
+  readonly grantlessScopes?: { [region: string]: string[] };
   /**
    * Create an alarm that fires when the refresher falls behind: most runs of 15 minutes ran out
    * of their time budget with sellers still due. Tokens then start expiring before they are
@@ -156,8 +163,16 @@ export class TokenRefresher extends Construct {
     const lwaEndpoints = resolveLwaEndpoints(this, props.lwaEndpoints);
     const regions = validateRegions(this, props.refreshRegions ?? DEFAULTS.refreshRegions);
     const leadSeconds = validateRefreshLead(this, props.refreshLead ?? DEFAULTS.refreshLead);
-    const reservedSetting = props.refreshReservedConcurrency ?? DEFAULTS.refreshReservedConcurrency;
-    const reservedConcurrency = reservedSetting === 'none' ? undefined : reservedSetting;
+    if (props.reserveRefreshConcurrency === false && props.refreshReservedConcurrency !== undefined) {
+      throw new LwaTokenServicePropsError(
+        this,
+        'refreshReservedConcurrency has no effect with reserveRefreshConcurrency: false; drop one of them.',
+      );
+    }
+    const reservedConcurrency =
+      props.reserveRefreshConcurrency === false
+        ? undefined
+        : (props.refreshReservedConcurrency ?? DEFAULTS.refreshReservedConcurrency);
     const writesPerSecond = validateSecretsWriteRate(
       this,
       props.secretsWritesPerSecond ?? DEFAULTS.secretsWritesPerSecond,
@@ -215,7 +230,7 @@ export class TokenRefresher extends Construct {
     );
 
     const handler = new ServiceFunction(this, 'RefreshHandler', {
-      entry: handlerEntry('refresh/handler.ts'),
+      bundle: 'refresh',
       description: 'LWA token service: refreshes access tokens that expire soon',
       memorySize: props.refreshMemorySize ?? DEFAULTS.refreshMemorySize,
       timeout,

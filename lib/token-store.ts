@@ -14,12 +14,77 @@ import {
 } from './validation';
 
 /**
- * Overrides for the sellers table the store creates. Keys, the `byRegion`
- * index and the name are fixed by the public contract and cannot be changed.
+ * Overrides for the sellers table the store creates: the `dynamodb.TableProps`
+ * that do not touch the contract. Keys, the `byRegion` index and the name are
+ * fixed by the public contract and cannot be changed.
  */
-export type SellerTableOverrides = Partial<
-  Omit<dynamodb.TableProps, 'partitionKey' | 'sortKey' | 'tableName'>
->;
+export interface SellerTableOverrides {
+  /**
+   * Billing mode of the table.
+   * @default dynamodb.BillingMode.PAY_PER_REQUEST
+   */
+  readonly billingMode?: dynamodb.BillingMode;
+  /**
+   * Read capacity units (provisioned billing only).
+   * @default - the CDK default for the billing mode
+   */
+  readonly readCapacity?: number;
+  /**
+   * Write capacity units (provisioned billing only).
+   * @default - the CDK default for the billing mode
+   */
+  readonly writeCapacity?: number;
+  /**
+   * Maximum read request units (on-demand billing only).
+   * @default - no maximum
+   */
+  readonly maxReadRequestUnits?: number;
+  /**
+   * Maximum write request units (on-demand billing only).
+   * @default - no maximum
+   */
+  readonly maxWriteRequestUnits?: number;
+  /**
+   * Encryption type of the table.
+   * @default dynamodb.TableEncryption.CUSTOMER_MANAGED with the store's key
+   */
+  readonly encryption?: dynamodb.TableEncryption;
+  /**
+   * Customer managed key (only with `TableEncryption.CUSTOMER_MANAGED`).
+   * @default - the store's key
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Point-in-time recovery.
+   * @default - enabled
+   */
+  readonly pointInTimeRecoverySpecification?: dynamodb.PointInTimeRecoverySpecification;
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Deletion protection.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * CloudWatch Contributor Insights.
+   * @default - disabled
+   */
+  readonly contributorInsightsSpecification?: dynamodb.ContributorInsightsSpecification;
+  /**
+   * Table class.
+   * @default dynamodb.TableClass.STANDARD
+   */
+  readonly tableClass?: dynamodb.TableClass;
+  /**
+   * DynamoDB stream of the table.
+   * @default - no stream
+   */
+  readonly stream?: dynamodb.StreamViewType;
+}
 
 /** Props of {@link TokenStore}. */
 export interface TokenStoreProps {

@@ -2,6 +2,7 @@ import { type Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import {
   DEFAULTS,
+  isLwaRegion,
   LWA_REGIONS,
   type LwaRegion,
   SECRETS_MANAGER_WRITES_PER_SECOND_QUOTA,
@@ -22,10 +23,6 @@ export class LwaTokenServicePropsError extends Error {
     super(`${scope.node.path}: ${message}`);
     this.name = 'LwaTokenServicePropsError';
   }
-}
-
-function isLwaRegion(value: string): value is LwaRegion {
-  return (LWA_REGIONS as readonly string[]).includes(value);
 }
 
 export function validateTokenSecretPrefix(scope: IConstruct, prefix: string): string {

@@ -7,7 +7,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/elsewhere/clone"
-tar -C "$root" --exclude=./node_modules --exclude=./cdk.out --exclude=./.venv --exclude=./.git -cf - . |
+# The copy builds its own handler bundles (no bundles/), so the bundles are shown reproducible too.
+tar -C "$root" --exclude=./node_modules --exclude=./cdk.out --exclude=./.venv --exclude=./.git --exclude=./bundles \
+  --exclude=./.cache --exclude=./packages/constructs/node_modules --exclude=./packages/constructs/dist -cf - . |
   tar -C "$work/elsewhere/clone" -xf -
 ln -s "$root/node_modules" "$work/elsewhere/clone/node_modules"
 

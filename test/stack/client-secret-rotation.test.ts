@@ -1,6 +1,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { LwaRegion } from '../../lib/defaults';
 import { LwaTokenService, type LwaTokenServiceProps } from '../../lib/lwa-token-service';
 import { LwaTokenStack } from '../../lib/lwa-token-stack';
 import {
@@ -316,7 +317,10 @@ describe('default service', () => {
 
 describe('applicationRegion and spApiEndpoints', () => {
   test('EU and an emulator endpoint reach the rotation function, merged over the defaults', () => {
-    const { template } = synth({ applicationRegion: 'EU', spApiEndpoints: { EU: 'http://127.0.0.1:4020' } });
+    const { template } = synth({
+      applicationRegion: LwaRegion.EU,
+      spApiEndpoints: { EU: 'http://127.0.0.1:4020' },
+    });
     const env = rotationEnv(template);
     expect(env.APPLICATION_REGION).toBe('EU');
     expect(JSON.parse(env.SPAPI_ENDPOINTS as string)).toEqual({

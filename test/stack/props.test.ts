@@ -9,7 +9,7 @@ import {
   MAX_LWA_TIMEOUT_MS,
   MIN_LWA_TIMEOUT_MS,
 } from '../../lambda/shared/time-budget';
-import { DEFAULTS, TOKEN_CLIENT_CACHE_MARGIN_SECONDS } from '../../lib/defaults';
+import { DEFAULTS, LwaRegion, TOKEN_CLIENT_CACHE_MARGIN_SECONDS } from '../../lib/defaults';
 import { LwaTokenService, type LwaTokenServiceProps } from '../../lib/lwa-token-service';
 import { actionsOf, appWithoutBundling, flatten, policyStatements, resourcesOf } from './helpers';
 
@@ -180,6 +180,11 @@ describe('invalid props fail at synth with a message naming the prop', () => {
       /secretsWritesPerSecond × refreshReservedConcurrency must not exceed .* got 20 × 3 = 60/,
     ],
     [
+      'a reservation count while reserving nothing',
+      { reserveRefreshConcurrency: false, refreshReservedConcurrency: 2 },
+      /refreshReservedConcurrency has no effect with reserveRefreshConcurrency: false; drop one of them/,
+    ],
+    [
       'lead of 30 s',
       { refreshLead: Duration.seconds(30) },
       /refreshLead must be more than 120 seconds \(twice the token client's 60-second cache margin\).*got 30 seconds/,
@@ -192,7 +197,7 @@ describe('invalid props fail at synth with a message naming the prop', () => {
     ['lead of an hour', { refreshLead: Duration.hours(1) }, /refreshLead .* at most 1800 seconds; got 3600/],
     [
       'unknown region',
-      { refreshRegions: ['NA', 'XX' as never] },
+      { refreshRegions: [LwaRegion.NA, 'XX' as never] },
       /refreshRegions must be a subset of NA, EU, FE; unknown: "XX"/,
     ],
     ['no region', { refreshRegions: [] }, /refreshRegions must name at least one of NA, EU, FE/],
@@ -219,7 +224,7 @@ describe('invalid props fail at synth with a message naming the prop', () => {
     ],
     [
       'login host with a scheme',
-      { loginAllowedHosts: { 'https://sellercentral.amazon.com': 'NA' } },
+      { loginAllowedHosts: { 'https://sellercentral.amazon.com': LwaRegion.NA } },
       /loginAllowedHosts keys must be lower-case hostnames/,
     ],
     [
@@ -302,7 +307,7 @@ describe('optional settings', () => {
   test('custom prefix, regions, lead and rates reach the environment and IAM', () => {
     const template = synth({
       tokenSecretPrefix: 'sp-api/lwa',
-      refreshRegions: ['EU'],
+      refreshRegions: [LwaRegion.EU],
       refreshLead: Duration.minutes(15),
       secretsWritesPerSecond: 10,
       refreshReservedConcurrency: 2,
@@ -352,8 +357,8 @@ describe('optional settings', () => {
     expect(refresherActions).not.toContain('dynamodb:PutItem');
   });
 
-  test("refreshReservedConcurrency 'none' deploys without a reservation", () => {
-    const template = synth({ refreshReservedConcurrency: 'none', secretsWritesPerSecond: 50 });
+  test('reserveRefreshConcurrency false deploys without a reservation', () => {
+    const template = synth({ reserveRefreshConcurrency: false, secretsWritesPerSecond: 50 });
     const refresher = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.Description).endsWith('expire soon'),
     );
@@ -368,7 +373,7 @@ describe('optional settings', () => {
 
     const template = synth({
       sellerCentralUrls: { EU: 'https://sellercentral.amazon.de' },
-      loginAllowedHosts: { 'sellercentral.amazon.de': 'EU', 'localhost:8080': 'NA' },
+      loginAllowedHosts: { 'sellercentral.amazon.de': LwaRegion.EU, 'localhost:8080': LwaRegion.NA },
       redirectUri: 'https://auth.example.com/callback',
     });
     expect(envOf(template, 'GET /authorize').SELLER_CENTRAL_URLS).toBe(
