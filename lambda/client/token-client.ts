@@ -17,9 +17,17 @@ import {
   errorName,
   InvalidTokenRequestError,
   SellerNotAuthorizedError,
+  TokenClientConfigError,
   TokenExpiredError,
   TokenReadError,
 } from './errors';
+import {
+  type ResolvedSecretRegions,
+  resolveSecretRegions,
+  SECRET_REGIONS_ENV,
+  type SecretRegions,
+  unmappedRegionError,
+} from './secret-regions';
 
 /** Smaller than the refresher's lead (10 minutes), so a healthy refresher never lets a reader see a stale token. */
 export const DEFAULT_CACHE_MARGIN_SECONDS = 60;
@@ -56,11 +64,25 @@ export interface SellerTableOptions {
   readonly tableName: string;
 }
 
+/** One sellers table per SP-API region, for per-region stacks: each stack has its own table. */
+export type RegionalSellerTables = { readonly [R in Region]?: SellerTableOptions };
+
 export interface TokenClientOptions {
   /**
-   * @default one `SecretsManagerClient` per process, created on the first read
+   * The client for every read. Cannot be combined with `secretRegions` or `TOKEN_SECRET_REGIONS`,
+   * which need one client per AWS region.
+   * @default one `SecretsManagerClient` per process, created on the first read; with a region map,
+   * one per AWS region in it
    */
   readonly secretsManager?: SecretsManagerClient;
+  /**
+   * For per-region stacks: the AWS region whose Secrets Manager holds each SP-API region's token
+   * secrets, e.g. `{ NA: 'us-east-1', EU: 'eu-west-1' }`. A read for a region it leaves out is
+   * refused with `TokenClientConfigError`. Wins over the environment variable.
+   * @default `process.env.TOKEN_SECRET_REGIONS` (JSON, set by `grantReadTokens(fn)` of each
+   * per-region stack), else every read goes to the SDK's default region
+   */
+  readonly secretRegions?: SecretRegions;
   /**
    * @default `process.env.TOKEN_SECRET_PREFIX`, else `'lwa-tokens'`
    */
@@ -80,9 +102,14 @@ export interface TokenClientOptions {
    * table (in parallel, so no added latency), and a seller marked `REAUTH_REQUIRED` gets
    * `SellerNotAuthorizedError` instead of a token LWA has already revoked. Cache hits never touch
    * the table. The function then needs `dynamodb:GetItem` on the table.
+   *
+   * With per-region stacks each stack has its own table: pass one per SP-API region
+   * (`{ NA: {…}, EU: {…} }`, each with a client in that table's AWS region). A single table is
+   * refused when the region map spans several AWS regions, and a seller read for a region the
+   * per-region form leaves out is refused with `TokenClientConfigError`.
    * @default no table lookups
    */
-  readonly sellerTable?: SellerTableOptions;
+  readonly sellerTable?: SellerTableOptions | RegionalSellerTables;
   /**
    * Bounds memory in a Lambda that works through many sellers: past this many sellers in one
    * region, caching another drops the one used least recently (it is read again when next asked for).
@@ -103,6 +130,8 @@ type RegionCache = Record<Region, Map<string, CacheEntry>>;
 const SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 
 let sharedSecretsManager: SecretsManagerClient | undefined;
+/** By AWS region, shared by every client in the process like the default one. */
+const regionalSecretsManagers = new Map<string, SecretsManagerClient>();
 let sharedClient: TokenClient | undefined;
 
 /**
@@ -119,8 +148,11 @@ export class TokenClient {
   private readonly marginMs: number;
   private readonly maxEntries: number;
   private readonly clock: () => number;
+  /** Applies to every region; undefined when there is no table or there are per-region tables. */
   private readonly sellerTable: SellerTableOptions | undefined;
+  private readonly regionalSellerTables: RegionalSellerTables | undefined;
   private secretsManager: SecretsManagerClient | undefined;
+  private readonly secretRegions: ResolvedSecretRegions | undefined;
   // Keyed by region, then by seller id or scope: a hit needs no string building, and within one
   // client (one prefix) each key maps to exactly one secret name.
   private readonly sellers: RegionCache = newRegionCache();
@@ -150,7 +182,26 @@ export class TokenClient {
     this.marginSeconds = marginSeconds;
     this.marginMs = marginSeconds * 1000;
     this.clock = options.clock ?? systemClock;
-    this.sellerTable = options.sellerTable;
+    const secretRegions = resolveSecretRegions(options.secretRegions, process.env[SECRET_REGIONS_ENV]);
+    if (secretRegions !== undefined && options.secretsManager !== undefined) {
+      throw new TokenClientConfigError(
+        'secretsManager',
+        `The secretsManager option cannot be combined with ${secretRegions.setting}, which needs one client per AWS region: drop the secretsManager option (the token client creates a SecretsManagerClient for each AWS region in the map)${secretRegions.setting === SECRET_REGIONS_ENV ? '' : ', or drop secretRegions'}.`,
+      );
+    }
+    const sellerTable = options.sellerTable;
+    if (sellerTable !== undefined && isSingleTable(sellerTable)) {
+      if (secretRegions !== undefined && secretRegions.awsRegions.length > 1) {
+        throw new TokenClientConfigError(
+          'sellerTable',
+          `sellerTable names one table, but ${secretRegions.setting} spans several AWS regions (${secretRegions.awsRegions.join(', ')}), each with its own stack and sellers table: pass sellerTable per SP-API region, e.g. { NA: { client, tableName }, EU: { client, tableName } }.`,
+        );
+      }
+      this.sellerTable = sellerTable;
+    } else {
+      this.regionalSellerTables = sellerTable;
+    }
+    this.secretRegions = secretRegions;
     this.secretsManager = options.secretsManager;
   }
 
@@ -265,9 +316,12 @@ export class TokenClient {
 
   private async readSellerToken(sellerId: string, region: Region): Promise<AccessToken> {
     const secretName = sellerSecretName(this.secretPrefix, region, sellerId);
+    // Both before any AWS call, so a region this client cannot serve fails alone and clearly.
+    const secretsManager = this.secretsManagerFor(region);
+    const table = this.sellerTableFor(region);
     const [secret, status] = await Promise.allSettled([
-      this.readSecret(secretName),
-      this.readSellerStatus(sellerId, region, secretName),
+      readSecret(secretsManager, secretName),
+      this.readSellerStatus(table, sellerId, region, secretName),
     ]);
     // The table's verdict wins: a revoked seller may still have an unexpired, useless token.
     if (status.status === 'fulfilled' && status.value === SellerStatus.ReauthRequired) {
@@ -300,9 +354,10 @@ export class TokenClient {
 
   private async readGrantlessToken(scope: string, region: Region): Promise<AccessToken> {
     const secretName = grantlessSecretName(this.secretPrefix, region, scope);
+    const secretsManager = this.secretsManagerFor(region);
     let secretString: string | undefined;
     try {
-      secretString = await this.readSecret(secretName);
+      secretString = await readSecret(secretsManager, secretName);
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
         throw new TokenReadError(
@@ -325,9 +380,10 @@ export class TokenClient {
 
   private async readDeviceToken(accountId: string, region: Region): Promise<AccessToken> {
     const secretName = deviceSecretName(this.secretPrefix, region, accountId);
+    const secretsManager = this.secretsManagerFor(region);
     let secretString: string | undefined;
     try {
-      secretString = await this.readSecret(secretName);
+      secretString = await readSecret(secretsManager, secretName);
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
         throw new TokenReadError(
@@ -363,18 +419,42 @@ export class TokenClient {
     return Object.freeze({ accessToken: value.accessToken, expiresAt });
   }
 
-  private async readSecret(secretName: string): Promise<string | undefined> {
-    this.secretsManager ??= sharedSecretsManager ??= new SecretsManagerClient({});
-    const output = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
-    return output.SecretString;
+  /** Only on a miss: a cache hit never gets here, so the map costs hits nothing. */
+  private secretsManagerFor(region: Region): SecretsManagerClient {
+    const secretRegions = this.secretRegions;
+    if (secretRegions === undefined) {
+      this.secretsManager ??= sharedSecretsManager ??= new SecretsManagerClient({});
+      return this.secretsManager;
+    }
+    const awsRegion = secretRegions.map[region];
+    if (awsRegion === undefined) throw unmappedRegionError(secretRegions, region);
+    let client = regionalSecretsManagers.get(awsRegion);
+    if (client === undefined) {
+      client = new SecretsManagerClient({ region: awsRegion });
+      regionalSecretsManagers.set(awsRegion, client);
+    }
+    return client;
+  }
+
+  private sellerTableFor(region: Region): SellerTableOptions | undefined {
+    const tables = this.regionalSellerTables;
+    if (tables === undefined) return this.sellerTable;
+    const table = tables[region];
+    if (table === undefined) {
+      throw new TokenClientConfigError(
+        'sellerTable',
+        `sellerTable has no table for region ${region}: add sellerTable.${region}, the sellers table of the stack that serves ${region}, with a DynamoDB client in that stack's AWS region.`,
+      );
+    }
+    return table;
   }
 
   private async readSellerStatus(
+    table: SellerTableOptions | undefined,
     sellerId: string,
     region: Region,
     secretName: string,
   ): Promise<string | undefined> {
-    const table = this.sellerTable;
     if (table === undefined) return undefined;
     try {
       const output: GetItemCommandOutput = await table.client.send(
@@ -421,6 +501,18 @@ function markUsed(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry
   cache.delete(key);
   cache.set(key, entry);
   return entry.promise;
+}
+
+async function readSecret(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+): Promise<string | undefined> {
+  const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
+  return output.SecretString;
+}
+
+function isSingleTable(table: SellerTableOptions | RegionalSellerTables): table is SellerTableOptions {
+  return typeof (table as SellerTableOptions).tableName === 'string';
 }
 
 function newRegionCache(): RegionCache {
