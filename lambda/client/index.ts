@@ -47,7 +47,6 @@ export {
   type DeviceTokenRequest,
   defaultTokenClient,
   type GrantlessTokenRequest,
-  type RegionalSellerTables,
   type SellerTableOptions,
   type SellerTokenRequest,
   TokenClient,

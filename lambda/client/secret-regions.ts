@@ -16,8 +16,8 @@ export type SecretRegionsSetting = typeof SECRET_REGIONS_ENV | 'secretRegions';
 export interface ResolvedSecretRegions {
   readonly setting: SecretRegionsSetting;
   readonly map: SecretRegions;
-  /** The distinct AWS regions, in NA, EU, FE order. */
-  readonly awsRegions: readonly string[];
+  /** How many distinct AWS regions (stacks) the map names. */
+  readonly awsRegionCount: number;
 }
 
 // `xx-xxxx-N` and its longer forms: us-east-1, ap-southeast-2, us-gov-west-1, eu-central-2.
@@ -46,61 +46,39 @@ export function resolveSecretRegions(
 }
 
 /** The refusal of a read for a region the map leaves out, naming what it does map. */
-export function unmappedRegionError(resolved: ResolvedSecretRegions, region: Region): TokenClientConfigError {
-  const { setting } = resolved;
-  const mapped = REGIONS.filter((r) => resolved.map[r] !== undefined)
-    .map((r) => `${r} to ${resolved.map[r]}`)
+export function unmappedRegionError(
+  { setting, map }: ResolvedSecretRegions,
+  region: Region,
+): TokenClientConfigError {
+  const mapped = REGIONS.filter((r) => map[r])
+    .map((r) => `${r}: ${map[r]}`)
     .join(', ');
-  const fix =
-    setting === SECRET_REGIONS_ENV
-      ? `grant this function read access from the stack that serves ${region} (its grantReadTokens(fn) adds ${region} to ${SECRET_REGIONS_ENV})`
-      : `add ${region} to secretRegions with the AWS region of the stack that serves it, and grant this function read access from that stack`;
   return new TokenClientConfigError(
     setting,
-    `Region ${region} is not in ${setting}, which maps only ${mapped}: ${fix}.`,
+    `Region ${region} is not in ${setting} (${mapped}): grant this function read access from the stack serving ${region}.`,
   );
 }
 
 function validate(setting: SecretRegionsSetting, value: unknown): ResolvedSecretRegions {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw notAMap(setting, `it is ${kindOf(value)}`);
+    throw notAMap(setting, 'it is not a JSON object');
   }
   const map: { [R in Region]?: string } = {};
   for (const [key, awsRegion] of Object.entries(value)) {
-    if (!isRegion(key)) {
-      throw new TokenClientConfigError(
-        setting,
-        `${setting} maps ${describe(key)}, which is not an SP-API region: the keys must be ${REGIONS.join(', ')}.${fixHint(setting)}`,
-      );
-    }
+    if (!isRegion(key)) throw notAMap(setting, `it maps ${describe(key)}, not NA, EU or FE`);
     if (typeof awsRegion !== 'string' || !AWS_REGION_PATTERN.test(awsRegion)) {
-      throw new TokenClientConfigError(
-        setting,
-        `${setting} maps ${key} to ${describe(awsRegion)}, which is not an AWS region name like us-east-1.${fixHint(setting)}`,
-      );
+      throw notAMap(setting, `it maps ${key} to ${describe(awsRegion)}, not an AWS region`);
     }
     map[key] = awsRegion;
   }
-  const awsRegions = [...new Set(REGIONS.flatMap((r) => map[r] ?? []))];
-  if (awsRegions.length === 0) throw notAMap(setting, 'it maps no region');
-  return { setting, map: Object.freeze(map), awsRegions };
+  const awsRegionCount = new Set(Object.values(map)).size;
+  if (awsRegionCount === 0) throw notAMap(setting, 'it maps no region');
+  return { setting, map, awsRegionCount };
 }
 
 function notAMap(setting: SecretRegionsSetting, problem: string): TokenClientConfigError {
   return new TokenClientConfigError(
     setting,
-    `${setting} must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1","EU":"eu-west-1"}, but ${problem}.${fixHint(setting)}`,
+    `${setting} must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but ${problem}. ${setting === SECRET_REGIONS_ENV ? 'Fix or unset it' : 'Fix the option'}.`,
   );
-}
-
-function fixHint(setting: SecretRegionsSetting): string {
-  return setting === SECRET_REGIONS_ENV
-    ? ` grantReadTokens(fn) of a per-region stack sets ${SECRET_REGIONS_ENV}; fix or unset it.`
-    : ' Fix the secretRegions option.';
-}
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -64,9 +64,6 @@ export interface SellerTableOptions {
   readonly tableName: string;
 }
 
-/** One sellers table per SP-API region, for per-region stacks: each stack has its own table. */
-export type RegionalSellerTables = { readonly [R in Region]?: SellerTableOptions };
-
 export interface TokenClientOptions {
   /**
    * The client for every read. Cannot be combined with `secretRegions` or `TOKEN_SECRET_REGIONS`,
@@ -103,13 +100,12 @@ export interface TokenClientOptions {
    * `SellerNotAuthorizedError` instead of a token LWA has already revoked. Cache hits never touch
    * the table. The function then needs `dynamodb:GetItem` on the table.
    *
-   * With per-region stacks each stack has its own table: pass one per SP-API region
-   * (`{ NA: {…}, EU: {…} }`, each with a client in that table's AWS region). A single table is
-   * refused when the region map spans several AWS regions, and a seller read for a region the
-   * per-region form leaves out is refused with `TokenClientConfigError`.
+   * A table belongs to one stack, so it is refused when the region map (`secretRegions` or
+   * `TOKEN_SECRET_REGIONS`) spans several AWS regions: to check sellers of several per-region stacks,
+   * use one `TokenClient` per stack, each with `secretRegions` for its regions and its own table.
    * @default no table lookups
    */
-  readonly sellerTable?: SellerTableOptions | RegionalSellerTables;
+  readonly sellerTable?: SellerTableOptions;
   /**
    * Bounds memory in a Lambda that works through many sellers: past this many sellers in one
    * region, caching another drops the one used least recently (it is read again when next asked for).
@@ -131,7 +127,7 @@ const SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 
 let sharedSecretsManager: SecretsManagerClient | undefined;
 /** By AWS region, shared by every client in the process like the default one. */
-const regionalSecretsManagers = new Map<string, SecretsManagerClient>();
+const regionalSecretsManagers: Record<string, SecretsManagerClient> = {};
 let sharedClient: TokenClient | undefined;
 
 /**
@@ -148,9 +144,7 @@ export class TokenClient {
   private readonly marginMs: number;
   private readonly maxEntries: number;
   private readonly clock: () => number;
-  /** Applies to every region; undefined when there is no table or there are per-region tables. */
   private readonly sellerTable: SellerTableOptions | undefined;
-  private readonly regionalSellerTables: RegionalSellerTables | undefined;
   private secretsManager: SecretsManagerClient | undefined;
   private readonly secretRegions: ResolvedSecretRegions | undefined;
   // Keyed by region, then by seller id or scope: a hit needs no string building, and within one
@@ -186,21 +180,17 @@ export class TokenClient {
     if (secretRegions !== undefined && options.secretsManager !== undefined) {
       throw new TokenClientConfigError(
         'secretsManager',
-        `The secretsManager option cannot be combined with ${secretRegions.setting}, which needs one client per AWS region: drop the secretsManager option (the token client creates a SecretsManagerClient for each AWS region in the map)${secretRegions.setting === SECRET_REGIONS_ENV ? '' : ', or drop secretRegions'}.`,
+        `secretsManager cannot be combined with ${secretRegions.setting}, which needs a client per AWS region: drop it.`,
       );
     }
-    const sellerTable = options.sellerTable;
-    if (sellerTable !== undefined && isSingleTable(sellerTable)) {
-      if (secretRegions !== undefined && secretRegions.awsRegions.length > 1) {
-        throw new TokenClientConfigError(
-          'sellerTable',
-          `sellerTable names one table, but ${secretRegions.setting} spans several AWS regions (${secretRegions.awsRegions.join(', ')}), each with its own stack and sellers table: pass sellerTable per SP-API region, e.g. { NA: { client, tableName }, EU: { client, tableName } }.`,
-        );
-      }
-      this.sellerTable = sellerTable;
-    } else {
-      this.regionalSellerTables = sellerTable;
+    // One table is one stack's: it cannot answer for sellers whose secrets live in other stacks.
+    if (options.sellerTable !== undefined && (secretRegions?.awsRegionCount ?? 0) > 1) {
+      throw new TokenClientConfigError(
+        'sellerTable',
+        `sellerTable is one stack's, but ${secretRegions?.setting} spans several AWS regions: use a TokenClient per stack.`,
+      );
     }
+    this.sellerTable = options.sellerTable;
     this.secretRegions = secretRegions;
     this.secretsManager = options.secretsManager;
   }
@@ -316,12 +306,11 @@ export class TokenClient {
 
   private async readSellerToken(sellerId: string, region: Region): Promise<AccessToken> {
     const secretName = sellerSecretName(this.secretPrefix, region, sellerId);
-    // Both before any AWS call, so a region this client cannot serve fails alone and clearly.
+    // Before any AWS call, so a region this client cannot serve fails alone and clearly.
     const secretsManager = this.secretsManagerFor(region);
-    const table = this.sellerTableFor(region);
     const [secret, status] = await Promise.allSettled([
       readSecret(secretsManager, secretName),
-      this.readSellerStatus(table, sellerId, region, secretName),
+      this.readSellerStatus(sellerId, region, secretName),
     ]);
     // The table's verdict wins: a revoked seller may still have an unexpired, useless token.
     if (status.status === 'fulfilled' && status.value === SellerStatus.ReauthRequired) {
@@ -428,33 +417,16 @@ export class TokenClient {
     }
     const awsRegion = secretRegions.map[region];
     if (awsRegion === undefined) throw unmappedRegionError(secretRegions, region);
-    let client = regionalSecretsManagers.get(awsRegion);
-    if (client === undefined) {
-      client = new SecretsManagerClient({ region: awsRegion });
-      regionalSecretsManagers.set(awsRegion, client);
-    }
-    return client;
-  }
-
-  private sellerTableFor(region: Region): SellerTableOptions | undefined {
-    const tables = this.regionalSellerTables;
-    if (tables === undefined) return this.sellerTable;
-    const table = tables[region];
-    if (table === undefined) {
-      throw new TokenClientConfigError(
-        'sellerTable',
-        `sellerTable has no table for region ${region}: add sellerTable.${region}, the sellers table of the stack that serves ${region}, with a DynamoDB client in that stack's AWS region.`,
-      );
-    }
-    return table;
+    regionalSecretsManagers[awsRegion] ??= new SecretsManagerClient({ region: awsRegion });
+    return regionalSecretsManagers[awsRegion];
   }
 
   private async readSellerStatus(
-    table: SellerTableOptions | undefined,
     sellerId: string,
     region: Region,
     secretName: string,
   ): Promise<string | undefined> {
+    const table = this.sellerTable;
     if (table === undefined) return undefined;
     try {
       const output: GetItemCommandOutput = await table.client.send(
@@ -509,10 +481,6 @@ async function readSecret(
 ): Promise<string | undefined> {
   const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
   return output.SecretString;
-}
-
-function isSingleTable(table: SellerTableOptions | RegionalSellerTables): table is SellerTableOptions {
-  return typeof (table as SellerTableOptions).tableName === 'string';
 }
 
 function newRegionCache(): RegionCache {

@@ -117,8 +117,8 @@ def test_the_option_wins_and_its_messages_name_it(
     assert [c.region_name for c in boto3_clients] == ["ca-central-1"]
     assert raised.value.setting == "secret_regions"
     assert str(raised.value) == (
-        "Region EU is not in secret_regions, which maps only NA to ca-central-1: add EU to secret_regions "
-        "with the AWS region of the stack that serves it, and grant this function read access from that stack."
+        "Region EU is not in secret_regions (NA: ca-central-1): grant this function read access from the stack "
+        "serving EU."
     )
 
 
@@ -127,18 +127,18 @@ def test_the_option_wins_and_its_messages_name_it(
     [
         (
             {"NA": "us-east-1", "XX": "eu-west-1"},
-            'secret_regions maps "XX", which is not an SP-API region: the keys must be NA, EU, FE. '
-            "Fix the secret_regions option.",
+            'secret_regions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps "XX", '
+            "not NA, EU or FE. Fix the option.",
         ),
         (
             {"NA": "us-east-1x"},
-            'secret_regions maps NA to "us-east-1x", which is not an AWS region name like us-east-1. '
-            "Fix the secret_regions option.",
+            'secret_regions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps NA to '
+            '"us-east-1x", not an AWS region. Fix the option.',
         ),
         (
             {},
-            'secret_regions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1","EU":"eu-west-1"}, '
-            "but it maps no region. Fix the secret_regions option.",
+            'secret_regions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps no '
+            "region. Fix the option.",
         ),
     ],
 )
@@ -175,54 +175,10 @@ def test_an_explicit_secrets_client_cannot_be_combined_with_a_map(
 
     assert from_env.value.setting == "secrets_client"
     assert str(from_env.value) == (
-        "The secrets_client option cannot be combined with TOKEN_SECRET_REGIONS, which needs one client per "
-        "AWS region: drop the secrets_client option (the token client creates a secretsmanager client for "
-        "each AWS region in the map)."
+        "secrets_client cannot be combined with TOKEN_SECRET_REGIONS, which needs a client per AWS region: drop it."
     )
-    assert str(from_option.value).endswith("in the map), or drop secret_regions.")
-
-
-def test_checks_each_seller_in_the_table_of_the_stack_that_serves_its_region(
-    boto3_clients: List[RegionalSecrets], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Prepare
-    monkeypatch.setenv("TOKEN_SECRET_REGIONS", THREE_REGIONS)
-    na, eu = FakeTable("ACTIVE"), FakeTable("REAUTH_REQUIRED")
-    client = new_client(seller_table={"NA": SellerTable(na, "SellersNA"), "EU": SellerTable(eu, "SellersEU")})
-
-    # Act
-    token = client.get_access_token(SELLER, "NA")
-    with pytest.raises(SellerNotAuthorizedError):
-        client.get_access_token(SELLER, "EU")
-
-    # Assess
-    assert token.access_token == "Atza|unit-NA"
-    assert [(c["TableName"], c["Key"]["region"]["S"]) for c in na.calls] == [("SellersNA", "NA")]
-    assert [(c["TableName"], c["Key"]["region"]["S"]) for c in eu.calls] == [("SellersEU", "EU")]
-
-
-def test_refuses_a_seller_read_for_a_region_without_a_table_before_any_aws_call(
-    boto3_clients: List[RegionalSecrets], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Prepare
-    monkeypatch.setenv("TOKEN_SECRET_REGIONS", THREE_REGIONS)
-    na = FakeTable("ACTIVE")
-    client = new_client(seller_table={"NA": SellerTable(na, "SellersNA")})
-
-    # Act
-    with pytest.raises(TokenClientConfigError) as raised:
-        client.get_access_token(SELLER, "FE")
-    grantless = client.get_grantless_token("sellingpartnerapi::notifications", "FE")
-
-    # Assess: grantless reads never check the table, so they are unaffected
-    assert raised.value.setting == "seller_table"
-    assert str(raised.value) == (
-        'seller_table has no table for region FE: add seller_table["FE"], the sellers table of the stack '
-        "that serves FE, with a DynamoDB client in that stack's AWS region."
-    )
-    assert grantless.access_token == "Atza|unit-FE"
-    assert [c.calls for c in boto3_clients] == [["lwa-tokens/grantless/FE/sellingpartnerapi-notifications"]]
-    assert na.calls == []
+    assert from_option.value.setting == "secrets_client"
+    assert "cannot be combined with secret_regions" in str(from_option.value)
 
 
 def test_refuses_one_table_for_a_map_spanning_several_aws_regions(
@@ -235,9 +191,8 @@ def test_refuses_one_table_for_a_map_spanning_several_aws_regions(
 
     assert raised.value.setting == "seller_table"
     assert str(raised.value) == (
-        "seller_table names one table, but TOKEN_SECRET_REGIONS spans several AWS regions (us-east-1, "
-        "eu-west-1, us-west-2), each with its own stack and sellers table: pass seller_table per SP-API "
-        'region, e.g. {"NA": SellerTable(...), "EU": SellerTable(...)}.'
+        "seller_table is one stack's, but TOKEN_SECRET_REGIONS spans several AWS regions: use a TokenClient "
+        "per stack."
     )
 
 
@@ -253,3 +208,24 @@ def test_keeps_one_table_for_a_map_with_one_aws_region(
 
     assert len(table.calls) == 2
     assert [c.region_name for c in boto3_clients] == ["eu-west-1"]
+
+
+def test_checks_sellers_of_several_stacks_with_one_token_client_per_stack(
+    boto3_clients: List[RegionalSecrets], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Prepare: the grants set all three regions; each client narrows to its stack's
+    monkeypatch.setenv("TOKEN_SECRET_REGIONS", THREE_REGIONS)
+    na_table, eu_table = FakeTable("ACTIVE"), FakeTable("REAUTH_REQUIRED")
+    na = new_client(secret_regions={"NA": "us-east-1"}, seller_table=SellerTable(na_table, "SellersNA"))
+    eu = new_client(secret_regions={"EU": "eu-west-1"}, seller_table=SellerTable(eu_table, "SellersEU"))
+
+    # Act
+    token = na.get_access_token(SELLER, "NA")
+    with pytest.raises(SellerNotAuthorizedError):
+        eu.get_access_token(SELLER, "EU")
+
+    # Assess
+    assert token.access_token == "Atza|unit-NA"
+    assert [(c["TableName"], c["Key"]["region"]["S"]) for c in na_table.calls] == [("SellersNA", "NA")]
+    assert [(c["TableName"], c["Key"]["region"]["S"]) for c in eu_table.calls] == [("SellersEU", "EU")]
+    assert [c.region_name for c in boto3_clients] == ["us-east-1", "eu-west-1"]

@@ -68,9 +68,8 @@ def test_reads_each_region_from_its_aws_region_and_refuses_fe(prefix: str, regio
 
     assert (na.access_token, eu.access_token) == ("Atza|py-rg-NA", "Atza|py-rg-EU")
     assert str(refused.value) == (
-        "Region FE is not in TOKEN_SECRET_REGIONS, which maps only NA to us-east-1, EU to eu-west-1: grant "
-        "this function read access from the stack that serves FE (its grantReadTokens(fn) adds FE to "
-        "TOKEN_SECRET_REGIONS)."
+        "Region FE is not in TOKEN_SECRET_REGIONS (NA: us-east-1, EU: eu-west-1): grant this function read "
+        "access from the stack serving FE."
     )
 
 

@@ -101,7 +101,7 @@ describe('per-region stacks: the token client reads each region from its AWS reg
     expect(eu.accessToken).toBe(stored[1]?.accessToken);
     expect(fe).toBeInstanceOf(TokenClientConfigError);
     expect((fe as Error).message).toBe(
-      'Region FE is not in TOKEN_SECRET_REGIONS, which maps only NA to us-east-1, EU to eu-west-1: grant this function read access from the stack that serves FE (its grantReadTokens(fn) adds FE to TOKEN_SECRET_REGIONS).',
+      'Region FE is not in TOKEN_SECRET_REGIONS (NA: us-east-1, EU: eu-west-1): grant this function read access from the stack serving FE.',
     );
   });
 
@@ -118,36 +118,41 @@ describe('per-region stacks: the token client reads each region from its AWS reg
     expect((eu as SellerNotAuthorizedError).reason).toBe('NOT_AUTHORIZED');
   });
 
-  it("checks each seller's status in the sellers table of its region's stack", async () => {
-    // Prepare
+  it("checks each seller's status in its stack's sellers table, with one TokenClient per stack", async () => {
+    // Prepare: the variable names both stacks; each client narrows to its own
     process.env.TOKEN_SECRET_REGIONS = JSON.stringify(STACKS);
-    const client = new TokenClient({
-      secretPrefix: prefix,
-      clock: () => NOW,
-      sellerTable: {
-        NA: { client: new DynamoDBClient({ region: STACKS.NA }), tableName: tables.NA },
-        EU: { client: new DynamoDBClient({ region: STACKS.EU }), tableName: tables.EU },
-      },
-    });
+    const perStack = (region: 'NA' | 'EU') =>
+      new TokenClient({
+        secretPrefix: prefix,
+        clock: () => NOW,
+        secretRegions: { [region]: STACKS[region] },
+        sellerTable: { client: new DynamoDBClient({ region: STACKS[region] }), tableName: tables[region] },
+      });
+    const na = perStack('NA');
+    const eu = perStack('EU');
 
     // Act
-    const na = await client.getAccessToken({ sellerId: naSeller, region: 'NA' });
-    const eu = await client.getAccessToken({ sellerId: euSeller, region: 'EU' });
-    const revoked = await client.getAccessToken({ sellerId: euRevoked, region: 'EU' }).catch((e: Error) => e);
+    const naToken = await na.getAccessToken({ sellerId: naSeller, region: 'NA' });
+    const euToken = await eu.getAccessToken({ sellerId: euSeller, region: 'EU' });
+    const revoked = await eu.getAccessToken({ sellerId: euRevoked, region: 'EU' }).catch((e: Error) => e);
 
     // Assess
-    expect([na.accessToken, eu.accessToken]).toEqual([stored[0]?.accessToken, stored[1]?.accessToken]);
+    expect([naToken.accessToken, euToken.accessToken]).toEqual([
+      stored[0]?.accessToken,
+      stored[1]?.accessToken,
+    ]);
     expect(revoked).toBeInstanceOf(SellerNotAuthorizedError);
     expect((revoked as SellerNotAuthorizedError).reason).toBe('REAUTH_REQUIRED');
   });
 
-  it("a table given for the wrong stack's region is not found there, and the error says so", async () => {
+  it("a table named with a client in the wrong stack's region is not found there, and the error says so", async () => {
     // Prepare: the EU table named with a DynamoDB client in us-east-1
-    process.env.TOKEN_SECRET_REGIONS = JSON.stringify(STACKS);
+    delete process.env.TOKEN_SECRET_REGIONS;
     const client = new TokenClient({
       secretPrefix: prefix,
       clock: () => NOW,
-      sellerTable: { EU: { client: new DynamoDBClient({ region: STACKS.NA }), tableName: tables.EU } },
+      secretRegions: { EU: STACKS.EU },
+      sellerTable: { client: new DynamoDBClient({ region: STACKS.NA }), tableName: tables.EU },
     });
 
     // Act

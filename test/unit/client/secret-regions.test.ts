@@ -188,7 +188,7 @@ describe('the secretRegions option', () => {
     expect(refused).toBeInstanceOf(TokenClientConfigError);
     expect((refused as TokenClientConfigError).setting).toBe('secretRegions');
     expect((refused as Error).message).toBe(
-      'Region EU is not in secretRegions, which maps only NA to ca-central-1: add EU to secretRegions with the AWS region of the stack that serves it, and grant this function read access from that stack.',
+      'Region EU is not in secretRegions (NA: ca-central-1): grant this function read access from the stack serving EU.',
     );
   });
 
@@ -197,13 +197,13 @@ describe('the secretRegions option', () => {
 
     expect(error.setting).toBe('secretRegions');
     expect(error.message).toBe(
-      'secretRegions maps "XX", which is not an SP-API region: the keys must be NA, EU, FE. Fix the secretRegions option.',
+      'secretRegions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps "XX", not NA, EU or FE. Fix the option.',
     );
     expect(constructionError({ secretRegions: { NA: 'us-east-1x' } }).message).toBe(
-      'secretRegions maps NA to "us-east-1x", which is not an AWS region name like us-east-1. Fix the secretRegions option.',
+      'secretRegions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps NA to "us-east-1x", not an AWS region. Fix the option.',
     );
     expect(constructionError({ secretRegions: {} }).message).toBe(
-      'secretRegions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1","EU":"eu-west-1"}, but it maps no region. Fix the secretRegions option.',
+      'secretRegions must map SP-API regions to AWS regions, e.g. {"NA":"us-east-1"}, but it maps no region. Fix the option.',
     );
   });
 });
@@ -232,70 +232,23 @@ describe('an explicit secretsManager client', () => {
 
     expect(fromEnv.setting).toBe('secretsManager');
     expect(fromEnv.message).toBe(
-      'The secretsManager option cannot be combined with TOKEN_SECRET_REGIONS, which needs one client per AWS region: drop the secretsManager option (the token client creates a SecretsManagerClient for each AWS region in the map).',
+      'secretsManager cannot be combined with TOKEN_SECRET_REGIONS, which needs a client per AWS region: drop it.',
     );
     expect(fromOption.message).toBe(
-      'The secretsManager option cannot be combined with secretRegions, which needs one client per AWS region: drop the secretsManager option (the token client creates a SecretsManagerClient for each AWS region in the map), or drop secretRegions.',
+      'secretsManager cannot be combined with secretRegions, which needs a client per AWS region: drop it.',
     );
   });
 });
 
 describe('the sellers table with per-region stacks', () => {
-  it('checks each seller in the table of the stack that serves its region', async () => {
-    // Prepare
-    process.env.TOKEN_SECRET_REGIONS = THREE_REGIONS;
-    const na = fakeTable('ACTIVE');
-    const eu = fakeTable('REAUTH_REQUIRED');
-    const client = newClient({ sellerTable: { NA: na.table, EU: eu.table } });
-
-    // Act
-    const token = await client.getAccessToken({ sellerId: SELLER, region: 'NA' });
-    const revoked = await client.getAccessToken({ sellerId: SELLER, region: 'EU' }).catch((e: Error) => e);
-
-    // Assess
-    expect(token.accessToken).toBe('Atza|unit-NA');
-    expect(revoked).toBeInstanceOf(SellerNotAuthorizedError);
-    expect(na.send).toHaveBeenCalledTimes(1);
-    expect(eu.send).toHaveBeenCalledTimes(1);
-    expect(na.send.mock.calls[0]?.[0].input).toMatchObject({
-      TableName: 'Sellers-ACTIVE',
-      Key: { sellerId: { S: SELLER }, region: { S: 'NA' } },
-    });
-    expect(eu.send.mock.calls[0]?.[0].input).toMatchObject({ Key: { region: { S: 'EU' } } });
-  });
-
-  it('refuses a seller read for a region the per-region tables leave out, before any AWS call', async () => {
-    // Prepare
-    process.env.TOKEN_SECRET_REGIONS = THREE_REGIONS;
-    const na = fakeTable('ACTIVE');
-    const client = newClient({ sellerTable: { NA: na.table } });
-
-    // Act
-    const refused = await client.getAccessToken({ sellerId: SELLER, region: 'FE' }).catch((e: Error) => e);
-    const grantless = await client.getGrantlessToken({
-      scope: 'sellingpartnerapi::notifications',
-      region: 'FE',
-    });
-
-    // Assess: grantless reads never check the table, so they are unaffected
-    expect(refused).toBeInstanceOf(TokenClientConfigError);
-    expect((refused as TokenClientConfigError).setting).toBe('sellerTable');
-    expect((refused as Error).message).toBe(
-      "sellerTable has no table for region FE: add sellerTable.FE, the sellers table of the stack that serves FE, with a DynamoDB client in that stack's AWS region.",
-    );
-    expect(grantless.accessToken).toBe('Atza|unit-FE');
-    expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-    expect(na.send).not.toHaveBeenCalled();
-  });
-
-  it('refuses one table for a map that spans several AWS regions', () => {
+  it('refuses one table for a map that spans several AWS regions (several stacks)', () => {
     process.env.TOKEN_SECRET_REGIONS = THREE_REGIONS;
 
     const error = constructionError({ sellerTable: fakeTable('ACTIVE').table });
 
     expect(error.setting).toBe('sellerTable');
     expect(error.message).toBe(
-      'sellerTable names one table, but TOKEN_SECRET_REGIONS spans several AWS regions (us-east-1, eu-west-1, us-west-2), each with its own stack and sellers table: pass sellerTable per SP-API region, e.g. { NA: { client, tableName }, EU: { client, tableName } }.',
+      "sellerTable is one stack's, but TOKEN_SECRET_REGIONS spans several AWS regions: use a TokenClient per stack.",
     );
   });
 
@@ -314,24 +267,40 @@ describe('the sellers table with per-region stacks', () => {
     expect(await regionsAsked()).toEqual(['eu-west-1', 'eu-west-1']);
   });
 
-  it('works with a real DynamoDBClient per region', async () => {
-    // Prepare
-    process.env.TOKEN_SECRET_REGIONS = '{"NA":"us-east-1","EU":"eu-west-1"}';
-    dynamoDb.on(GetItemCommand).resolves({ Item: { status: { S: 'ACTIVE' } } });
-    const client = newClient({
-      sellerTable: {
-        NA: { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'SellersNA' },
-        EU: { client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'SellersEU' },
-      },
+  it('checks sellers of several stacks with one TokenClient per stack, each with its regions and table', async () => {
+    // Prepare: the grants set all three regions; each client narrows to its stack's
+    process.env.TOKEN_SECRET_REGIONS = THREE_REGIONS;
+    dynamoDb.on(GetItemCommand, { TableName: 'SellersNA' }).resolves({ Item: { status: { S: 'ACTIVE' } } });
+    dynamoDb
+      .on(GetItemCommand, { TableName: 'SellersEU' })
+      .resolves({ Item: { status: { S: 'REAUTH_REQUIRED' } } });
+    const na = newClient({
+      secretRegions: { NA: 'us-east-1' },
+      sellerTable: { client: new DynamoDBClient({ region: 'us-east-1' }), tableName: 'SellersNA' },
+    });
+    const eu = newClient({
+      secretRegions: { EU: 'eu-west-1' },
+      sellerTable: { client: new DynamoDBClient({ region: 'eu-west-1' }), tableName: 'SellersEU' },
     });
 
     // Act
-    await client.getAccessToken({ sellerId: SELLER, region: 'EU' });
+    const token = await na.getAccessToken({ sellerId: SELLER, region: 'NA' });
+    const revoked = await eu.getAccessToken({ sellerId: SELLER, region: 'EU' }).catch((e: Error) => e);
 
     // Assess
-    const [call] = dynamoDb.commandCalls(GetItemCommand);
-    const used = call?.thisValue as DynamoDBClient;
-    expect(call?.args[0].input.TableName).toBe('SellersEU');
-    expect(await used.config.region()).toBe('eu-west-1');
+    expect(token.accessToken).toBe('Atza|unit-NA');
+    expect(revoked).toBeInstanceOf(SellerNotAuthorizedError);
+    const asked = await Promise.all(
+      dynamoDb.commandCalls(GetItemCommand).map(async (call) => ({
+        table: call.args[0].input.TableName,
+        region: call.args[0].input.Key?.region?.S,
+        awsRegion: await (call.thisValue as DynamoDBClient).config.region(),
+      })),
+    );
+    expect(asked).toEqual([
+      { table: 'SellersNA', region: 'NA', awsRegion: 'us-east-1' },
+      { table: 'SellersEU', region: 'EU', awsRegion: 'eu-west-1' },
+    ]);
+    expect(await regionsAsked()).toEqual(['us-east-1', 'eu-west-1']);
   });
 });

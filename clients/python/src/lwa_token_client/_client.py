@@ -9,7 +9,7 @@ from datetime import datetime
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ._contract import (
     ACCOUNT_ID_PATTERN,
@@ -87,7 +87,7 @@ class TokenClient:
         secret_prefix: Optional[str] = None,
         margin_seconds: float = DEFAULT_CACHE_MARGIN_SECONDS,
         max_entries: int = DEFAULT_MAX_CACHE_ENTRIES,
-        seller_table: Union[SellerTable, Mapping[str, SellerTable], None] = None,
+        seller_table: Optional[SellerTable] = None,
         secret_regions: Optional[Mapping[str, str]] = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -100,10 +100,9 @@ class TokenClient:
         :param max_entries: cached tokens per kind and region before the least recently used goes.
         :param seller_table: when given, each seller read also checks the seller's ``status`` and
             raises :class:`SellerNotAuthorizedError` for ``REAUTH_REQUIRED`` (needs ``dynamodb:GetItem``).
-            With per-region stacks each stack has its own table: pass a dict of SP-API region to
-            :class:`SellerTable` (each with a client in that table's AWS region). One table is refused
-            when the region map spans several AWS regions, and a seller read for a region the dict
-            leaves out raises :class:`TokenClientConfigError`.
+            A table belongs to one stack, so it is refused when the region map spans several AWS
+            regions: to check sellers of several per-region stacks, use one ``TokenClient`` per stack,
+            each with ``secret_regions`` for its regions and its own table.
         :param secret_regions: for per-region stacks, the AWS region whose Secrets Manager holds each
             SP-API region's token secrets, e.g. ``{"NA": "us-east-1", "EU": "eu-west-1"}``; a read
             for a region it leaves out raises :class:`TokenClientConfigError`. Default: the JSON in
@@ -126,32 +125,23 @@ class TokenClient:
             raise InvalidTokenRequestError("maxEntries", "a positive integer", max_entries)
         regions = resolve_secret_regions(secret_regions, os.environ.get(SECRET_REGIONS_ENV))
         if regions is not None and secrets_client is not None:
-            also = "" if regions.setting == SECRET_REGIONS_ENV else ", or drop secret_regions"
             raise TokenClientConfigError(
                 "secrets_client",
-                f"The secrets_client option cannot be combined with {regions.setting}, which needs one "
-                "client per AWS region: drop the secrets_client option (the token client creates a "
-                f"secretsmanager client for each AWS region in the map){also}.",
+                f"secrets_client cannot be combined with {regions.setting}, which needs a client per AWS region: "
+                "drop it.",
             )
-        single_table: Optional[SellerTable] = None
-        regional_tables: Optional[Mapping[str, SellerTable]] = None
-        if isinstance(seller_table, SellerTable):
-            if regions is not None and len(regions.aws_regions) > 1:
-                raise TokenClientConfigError(
-                    "seller_table",
-                    f"seller_table names one table, but {regions.setting} spans several AWS regions "
-                    f"({', '.join(regions.aws_regions)}), each with its own stack and sellers table: pass "
-                    'seller_table per SP-API region, e.g. {"NA": SellerTable(...), "EU": SellerTable(...)}.',
-                )
-            single_table = seller_table
-        elif seller_table is not None:
-            regional_tables = dict(seller_table)
+        # One table is one stack's: it cannot answer for sellers whose secrets live in other stacks.
+        if seller_table is not None and regions is not None and regions.aws_region_count > 1:
+            raise TokenClientConfigError(
+                "seller_table",
+                f"seller_table is one stack's, but {regions.setting} spans several AWS regions: use a "
+                "TokenClient per stack.",
+            )
         self.secret_prefix = prefix
         self.margin_seconds = margin_seconds
         self._max_entries = max_entries
         self._clock = clock
-        self._seller_table = single_table
-        self._regional_tables = regional_tables
+        self._seller_table = seller_table
         self._secret_regions = regions
         self._secrets_client = secrets_client
         self._lock = threading.Lock()
@@ -236,13 +226,12 @@ class TokenClient:
 
     def _read_seller(self, seller_id: str, region: str) -> AccessToken:
         secret_name = seller_secret_name(self.secret_prefix, region, seller_id)
-        # Both before any AWS call, so a region this client cannot serve fails alone and clearly.
+        # Before any AWS call, so a region this client cannot serve fails alone and clearly.
         secrets = self._secrets_for(region)
-        table = self._seller_table_for(region)
         status: Optional[str] = None
         status_error: Optional[TokenReadError] = None
         try:
-            status = _read_seller_status(table, seller_id, region, secret_name)
+            status = _read_seller_status(self._seller_table, seller_id, region, secret_name)
         except TokenReadError as error:
             status_error = error
         # The table's verdict wins: a revoked seller may still have an unexpired, useless token.
@@ -343,19 +332,6 @@ class TokenClient:
         if aws_region is None:
             raise unmapped_region_error(regions, region)
         return _regional_secrets_client(aws_region)
-
-    def _seller_table_for(self, region: str) -> Optional[SellerTable]:
-        tables = self._regional_tables
-        if tables is None:
-            return self._seller_table
-        table = tables.get(region)
-        if table is None:
-            raise TokenClientConfigError(
-                "seller_table",
-                f'seller_table has no table for region {region}: add seller_table["{region}"], the sellers '
-                f"table of the stack that serves {region}, with a DynamoDB client in that stack's AWS region.",
-            )
-        return table
 
 
 def _read_secret(secrets_client: Any, secret_name: str) -> Optional[str]:

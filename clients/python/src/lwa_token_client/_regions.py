@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import json
 import re
 from collections.abc import Mapping as MappingABC
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional
 
 from ._contract import REGIONS
 from .errors import TokenClientConfigError, _describe
@@ -28,8 +28,8 @@ class SecretRegions:
     setting: str
     #: SP-API region to AWS region.
     mapping: Mapping[str, str]
-    #: The distinct AWS regions, in NA, EU, FE order.
-    aws_regions: Tuple[str, ...]
+    #: How many distinct AWS regions (stacks) the map names.
+    aws_region_count: int
 
 
 def resolve_secret_regions(option: Optional[Mapping[str, Any]], env: Optional[str]) -> Optional[SecretRegions]:
@@ -51,68 +51,33 @@ def resolve_secret_regions(option: Optional[Mapping[str, Any]], env: Optional[st
 
 def unmapped_region_error(regions: SecretRegions, region: str) -> TokenClientConfigError:
     """The refusal of a read for a region the map leaves out, naming what it does map."""
-    setting = regions.setting
-    mapped = ", ".join(f"{r} to {regions.mapping[r]}" for r in REGIONS if r in regions.mapping)
-    if setting == SECRET_REGIONS_ENV:
-        fix = (
-            f"grant this function read access from the stack that serves {region} "
-            f"(its grantReadTokens(fn) adds {region} to {SECRET_REGIONS_ENV})"
-        )
-    else:
-        fix = (
-            f"add {region} to secret_regions with the AWS region of the stack that serves it, "
-            "and grant this function read access from that stack"
-        )
-    return TokenClientConfigError(setting, f"Region {region} is not in {setting}, which maps only {mapped}: {fix}.")
+    mapped = ", ".join(f"{r}: {regions.mapping[r]}" for r in REGIONS if r in regions.mapping)
+    return TokenClientConfigError(
+        regions.setting,
+        f"Region {region} is not in {regions.setting} ({mapped}): grant this function read access from the "
+        f"stack serving {region}.",
+    )
 
 
 def _validate(setting: str, value: Any) -> SecretRegions:
     if not isinstance(value, MappingABC):
-        raise _not_a_map(setting, f"it is {_kind_of(value)}")
+        raise _not_a_map(setting, "it is not a JSON object")
     mapping: Dict[str, str] = {}
     for key, aws_region in value.items():
         if not (isinstance(key, str) and key in REGIONS):
-            raise TokenClientConfigError(
-                setting,
-                f"{setting} maps {_describe(key)}, which is not an SP-API region: the keys must be "
-                f"{', '.join(REGIONS)}.{_fix_hint(setting)}",
-            )
+            raise _not_a_map(setting, f"it maps {_describe(key)}, not NA, EU or FE")
         if not isinstance(aws_region, str) or _AWS_REGION_PATTERN.fullmatch(aws_region) is None:
-            raise TokenClientConfigError(
-                setting,
-                f"{setting} maps {key} to {_describe(aws_region)}, which is not an AWS region name like "
-                f"us-east-1.{_fix_hint(setting)}",
-            )
+            raise _not_a_map(setting, f"it maps {key} to {_describe(aws_region)}, not an AWS region")
         mapping[key] = aws_region
-    aws_regions = tuple(dict.fromkeys(mapping[r] for r in REGIONS if r in mapping))
-    if not aws_regions:
+    aws_region_count = len(set(mapping.values()))
+    if aws_region_count == 0:
         raise _not_a_map(setting, "it maps no region")
-    return SecretRegions(setting=setting, mapping=mapping, aws_regions=aws_regions)
+    return SecretRegions(setting=setting, mapping=mapping, aws_region_count=aws_region_count)
 
 
 def _not_a_map(setting: str, problem: str) -> TokenClientConfigError:
+    fix = "Fix or unset it" if setting == SECRET_REGIONS_ENV else "Fix the option"
     return TokenClientConfigError(
         setting,
-        f'{setting} must map SP-API regions to AWS regions, e.g. {{"NA":"us-east-1","EU":"eu-west-1"}}, '
-        f"but {problem}.{_fix_hint(setting)}",
+        f'{setting} must map SP-API regions to AWS regions, e.g. {{"NA":"us-east-1"}}, but {problem}. {fix}.',
     )
-
-
-def _fix_hint(setting: str) -> str:
-    if setting == SECRET_REGIONS_ENV:
-        return f" grantReadTokens(fn) of a per-region stack sets {SECRET_REGIONS_ENV}; fix or unset it."
-    return " Fix the secret_regions option."
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "an object"
