@@ -22,6 +22,21 @@ export class InvalidTokenRequestError extends TokenClientError {
   }
 }
 
+/**
+ * The client's configuration cannot serve the read: `TOKEN_SECRET_REGIONS` (or the `secretRegions`
+ * option) is malformed or does not map the requested region, or options contradict each other.
+ * `setting` names what to fix. Raised at construction, or before any AWS call for a read.
+ */
+export class TokenClientConfigError extends TokenClientError {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(message);
+    this.name = 'TokenClientConfigError';
+    this.setting = setting;
+  }
+}
+
 export type SellerNotAuthorizedReason = 'NOT_AUTHORIZED' | 'REAUTH_REQUIRED';
 
 /** The seller has no token in that region, or must authorize the application again. */
@@ -112,7 +127,7 @@ export function errorName(error: unknown): string {
  * Callers sometimes pass the wrong variable, and that variable can be a token, so only short
  * values without LWA's `|` separator are echoed back.
  */
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (typeof value === 'string') {
     return value.length <= 32 && !value.includes('|')
       ? JSON.stringify(value)

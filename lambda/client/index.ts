@@ -34,10 +34,12 @@ export {
   InvalidTokenRequestError,
   SellerNotAuthorizedError,
   type SellerNotAuthorizedReason,
+  TokenClientConfigError,
   TokenClientError,
   TokenExpiredError,
   TokenReadError,
 } from './errors';
+export { SECRET_REGIONS_ENV, type SecretRegions } from './secret-regions';
 export {
   type AccessToken,
   DEFAULT_CACHE_MARGIN_SECONDS,

@@ -17,9 +17,17 @@ import {
   errorName,
   InvalidTokenRequestError,
   SellerNotAuthorizedError,
+  TokenClientConfigError,
   TokenExpiredError,
   TokenReadError,
 } from './errors';
+import {
+  type ResolvedSecretRegions,
+  resolveSecretRegions,
+  SECRET_REGIONS_ENV,
+  type SecretRegions,
+  unmappedRegionError,
+} from './secret-regions';
 
 /** Smaller than the refresher's lead (10 minutes), so a healthy refresher never lets a reader see a stale token. */
 export const DEFAULT_CACHE_MARGIN_SECONDS = 60;
@@ -58,9 +66,20 @@ export interface SellerTableOptions {
 
 export interface TokenClientOptions {
   /**
-   * @default one `SecretsManagerClient` per process, created on the first read
+   * The client for every read. Cannot be combined with `secretRegions` or `TOKEN_SECRET_REGIONS`,
+   * which need one client per AWS region.
+   * @default one `SecretsManagerClient` per process, created on the first read; with a region map,
+   * one per AWS region in it
    */
   readonly secretsManager?: SecretsManagerClient;
+  /**
+   * For per-region stacks: the AWS region whose Secrets Manager holds each SP-API region's token
+   * secrets, e.g. `{ NA: 'us-east-1', EU: 'eu-west-1' }`. A read for a region it leaves out is
+   * refused with `TokenClientConfigError`. Wins over the environment variable.
+   * @default `process.env.TOKEN_SECRET_REGIONS` (JSON, set by `grantReadTokens(fn)` of each
+   * per-region stack), else every read goes to the SDK's default region
+   */
+  readonly secretRegions?: SecretRegions;
   /**
    * @default `process.env.TOKEN_SECRET_PREFIX`, else `'lwa-tokens'`
    */
@@ -80,6 +99,10 @@ export interface TokenClientOptions {
    * table (in parallel, so no added latency), and a seller marked `REAUTH_REQUIRED` gets
    * `SellerNotAuthorizedError` instead of a token LWA has already revoked. Cache hits never touch
    * the table. The function then needs `dynamodb:GetItem` on the table.
+   *
+   * A table belongs to one stack, so it is refused when the region map (`secretRegions` or
+   * `TOKEN_SECRET_REGIONS`) spans several AWS regions: to check sellers of several per-region stacks,
+   * use one `TokenClient` per stack, each with `secretRegions` for its regions and its own table.
    * @default no table lookups
    */
   readonly sellerTable?: SellerTableOptions;
@@ -103,6 +126,8 @@ type RegionCache = Record<Region, Map<string, CacheEntry>>;
 const SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/;
 
 let sharedSecretsManager: SecretsManagerClient | undefined;
+/** By AWS region, shared by every client in the process like the default one. */
+const regionalSecretsManagers: Record<string, SecretsManagerClient> = {};
 let sharedClient: TokenClient | undefined;
 
 /**
@@ -121,6 +146,7 @@ export class TokenClient {
   private readonly clock: () => number;
   private readonly sellerTable: SellerTableOptions | undefined;
   private secretsManager: SecretsManagerClient | undefined;
+  private readonly secretRegions: ResolvedSecretRegions | undefined;
   // Keyed by region, then by seller id or scope: a hit needs no string building, and within one
   // client (one prefix) each key maps to exactly one secret name.
   private readonly sellers: RegionCache = newRegionCache();
@@ -150,7 +176,22 @@ export class TokenClient {
     this.marginSeconds = marginSeconds;
     this.marginMs = marginSeconds * 1000;
     this.clock = options.clock ?? systemClock;
+    const secretRegions = resolveSecretRegions(options.secretRegions, process.env[SECRET_REGIONS_ENV]);
+    if (secretRegions !== undefined && options.secretsManager !== undefined) {
+      throw new TokenClientConfigError(
+        'secretsManager',
+        `secretsManager cannot be combined with ${secretRegions.setting}, which needs a client per AWS region: drop it.`,
+      );
+    }
+    // One table is one stack's: it cannot answer for sellers whose secrets live in other stacks.
+    if (options.sellerTable !== undefined && (secretRegions?.awsRegionCount ?? 0) > 1) {
+      throw new TokenClientConfigError(
+        'sellerTable',
+        `sellerTable is one stack's, but ${secretRegions?.setting} spans several AWS regions: use a TokenClient per stack.`,
+      );
+    }
     this.sellerTable = options.sellerTable;
+    this.secretRegions = secretRegions;
     this.secretsManager = options.secretsManager;
   }
 
@@ -265,8 +306,10 @@ export class TokenClient {
 
   private async readSellerToken(sellerId: string, region: Region): Promise<AccessToken> {
     const secretName = sellerSecretName(this.secretPrefix, region, sellerId);
+    // Before any AWS call, so a region this client cannot serve fails alone and clearly.
+    const secretsManager = this.secretsManagerFor(region);
     const [secret, status] = await Promise.allSettled([
-      this.readSecret(secretName),
+      readSecret(secretsManager, secretName),
       this.readSellerStatus(sellerId, region, secretName),
     ]);
     // The table's verdict wins: a revoked seller may still have an unexpired, useless token.
@@ -300,9 +343,10 @@ export class TokenClient {
 
   private async readGrantlessToken(scope: string, region: Region): Promise<AccessToken> {
     const secretName = grantlessSecretName(this.secretPrefix, region, scope);
+    const secretsManager = this.secretsManagerFor(region);
     let secretString: string | undefined;
     try {
-      secretString = await this.readSecret(secretName);
+      secretString = await readSecret(secretsManager, secretName);
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
         throw new TokenReadError(
@@ -325,9 +369,10 @@ export class TokenClient {
 
   private async readDeviceToken(accountId: string, region: Region): Promise<AccessToken> {
     const secretName = deviceSecretName(this.secretPrefix, region, accountId);
+    const secretsManager = this.secretsManagerFor(region);
     let secretString: string | undefined;
     try {
-      secretString = await this.readSecret(secretName);
+      secretString = await readSecret(secretsManager, secretName);
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
         throw new TokenReadError(
@@ -363,10 +408,17 @@ export class TokenClient {
     return Object.freeze({ accessToken: value.accessToken, expiresAt });
   }
 
-  private async readSecret(secretName: string): Promise<string | undefined> {
-    this.secretsManager ??= sharedSecretsManager ??= new SecretsManagerClient({});
-    const output = await this.secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
-    return output.SecretString;
+  /** Only on a miss: a cache hit never gets here, so the map costs hits nothing. */
+  private secretsManagerFor(region: Region): SecretsManagerClient {
+    const secretRegions = this.secretRegions;
+    if (secretRegions === undefined) {
+      this.secretsManager ??= sharedSecretsManager ??= new SecretsManagerClient({});
+      return this.secretsManager;
+    }
+    const awsRegion = secretRegions.map[region];
+    if (awsRegion === undefined) throw unmappedRegionError(secretRegions, region);
+    regionalSecretsManagers[awsRegion] ??= new SecretsManagerClient({ region: awsRegion });
+    return regionalSecretsManagers[awsRegion];
   }
 
   private async readSellerStatus(
@@ -421,6 +473,14 @@ function markUsed(cache: Map<string, CacheEntry>, key: string, entry: CacheEntry
   cache.delete(key);
   cache.set(key, entry);
   return entry.promise;
+}
+
+async function readSecret(
+  secretsManager: SecretsManagerClient,
+  secretName: string,
+): Promise<string | undefined> {
+  const output = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretName }));
+  return output.SecretString;
 }
 
 function newRegionCache(): RegionCache {

@@ -16,9 +16,11 @@ from ._client import (
     get_grantless_token,
 )
 from ._contract import device_secret_name, grantless_secret_name, scope_slug, seller_secret_name
+from ._regions import SECRET_REGIONS_ENV
 from .errors import (
     InvalidTokenRequestError,
     SellerNotAuthorizedError,
+    TokenClientConfigError,
     TokenClientError,
     TokenExpiredError,
     TokenReadError,
@@ -27,11 +29,13 @@ from .errors import (
 __all__ = [
     "DEFAULT_CACHE_MARGIN_SECONDS",
     "DEFAULT_MAX_CACHE_ENTRIES",
+    "SECRET_REGIONS_ENV",
     "AccessToken",
     "InvalidTokenRequestError",
     "SellerNotAuthorizedError",
     "SellerTable",
     "TokenClient",
+    "TokenClientConfigError",
     "TokenClientError",
     "TokenExpiredError",
     "TokenReadError",

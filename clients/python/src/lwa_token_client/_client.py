@@ -9,7 +9,7 @@ from datetime import datetime
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from ._contract import (
     ACCOUNT_ID_PATTERN,
@@ -28,9 +28,11 @@ from ._contract import (
     scope_slug,
     seller_secret_name,
 )
+from ._regions import SECRET_REGIONS_ENV, resolve_secret_regions, unmapped_region_error
 from .errors import (
     InvalidTokenRequestError,
     SellerNotAuthorizedError,
+    TokenClientConfigError,
     TokenExpiredError,
     TokenReadError,
 )
@@ -86,15 +88,26 @@ class TokenClient:
         margin_seconds: float = DEFAULT_CACHE_MARGIN_SECONDS,
         max_entries: int = DEFAULT_MAX_CACHE_ENTRIES,
         seller_table: Optional[SellerTable] = None,
+        secret_regions: Optional[Mapping[str, str]] = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """
         :param secrets_client: a boto3 ``secretsmanager`` client; one is created on first read.
+            Cannot be combined with ``secret_regions`` or ``TOKEN_SECRET_REGIONS``, which need one
+            client per AWS region.
         :param secret_prefix: default ``TOKEN_SECRET_PREFIX`` from the environment, else ``lwa-tokens``.
         :param margin_seconds: a cached token is never served within this many seconds of expiry.
         :param max_entries: cached tokens per kind and region before the least recently used goes.
         :param seller_table: when given, each seller read also checks the seller's ``status`` and
             raises :class:`SellerNotAuthorizedError` for ``REAUTH_REQUIRED`` (needs ``dynamodb:GetItem``).
+            A table belongs to one stack, so it is refused when the region map spans several AWS
+            regions: to check sellers of several per-region stacks, use one ``TokenClient`` per stack,
+            each with ``secret_regions`` for its regions and its own table.
+        :param secret_regions: for per-region stacks, the AWS region whose Secrets Manager holds each
+            SP-API region's token secrets, e.g. ``{"NA": "us-east-1", "EU": "eu-west-1"}``; a read
+            for a region it leaves out raises :class:`TokenClientConfigError`. Default: the JSON in
+            ``TOKEN_SECRET_REGIONS`` (set by ``grantReadTokens(fn)`` of each per-region stack), else
+            every read goes to boto3's default region.
         :param clock: epoch seconds; injected by tests.
         """
         prefix = secret_prefix if secret_prefix is not None else (
@@ -110,11 +123,26 @@ class TokenClient:
             raise InvalidTokenRequestError("marginSeconds", "a non-negative number of seconds", margin_seconds)
         if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise InvalidTokenRequestError("maxEntries", "a positive integer", max_entries)
+        regions = resolve_secret_regions(secret_regions, os.environ.get(SECRET_REGIONS_ENV))
+        if regions is not None and secrets_client is not None:
+            raise TokenClientConfigError(
+                "secrets_client",
+                f"secrets_client cannot be combined with {regions.setting}, which needs a client per AWS region: "
+                "drop it.",
+            )
+        # One table is one stack's: it cannot answer for sellers whose secrets live in other stacks.
+        if seller_table is not None and regions is not None and regions.aws_region_count > 1:
+            raise TokenClientConfigError(
+                "seller_table",
+                f"seller_table is one stack's, but {regions.setting} spans several AWS regions: use a "
+                "TokenClient per stack.",
+            )
         self.secret_prefix = prefix
         self.margin_seconds = margin_seconds
         self._max_entries = max_entries
         self._clock = clock
         self._seller_table = seller_table
+        self._secret_regions = regions
         self._secrets_client = secrets_client
         self._lock = threading.Lock()
         self._caches: Dict[Tuple[str, str], "OrderedDict[str, _Entry]"] = {}
@@ -198,10 +226,12 @@ class TokenClient:
 
     def _read_seller(self, seller_id: str, region: str) -> AccessToken:
         secret_name = seller_secret_name(self.secret_prefix, region, seller_id)
+        # Before any AWS call, so a region this client cannot serve fails alone and clearly.
+        secrets = self._secrets_for(region)
         status: Optional[str] = None
         status_error: Optional[TokenReadError] = None
         try:
-            status = self._read_seller_status(seller_id, region, secret_name)
+            status = _read_seller_status(self._seller_table, seller_id, region, secret_name)
         except TokenReadError as error:
             status_error = error
         # The table's verdict wins: a revoked seller may still have an unexpired, useless token.
@@ -210,7 +240,7 @@ class TokenClient:
                 seller_id=seller_id, region=region, secret_name=secret_name, reason="REAUTH_REQUIRED"
             )
         try:
-            secret_string = self._read_secret(secret_name)
+            secret_string = _read_secret(secrets, secret_name)
         except Exception as error:
             if _error_name(error) == "ResourceNotFoundException":
                 raise SellerNotAuthorizedError(
@@ -233,8 +263,9 @@ class TokenClient:
 
     def _read_grantless(self, scope: str, region: str) -> AccessToken:
         secret_name = grantless_secret_name(self.secret_prefix, region, scope)
+        secrets = self._secrets_for(region)
         try:
-            secret_string = self._read_secret(secret_name)
+            secret_string = _read_secret(secrets, secret_name)
         except Exception as error:
             if _error_name(error) == "ResourceNotFoundException":
                 raise TokenReadError(
@@ -252,8 +283,9 @@ class TokenClient:
 
     def _read_device(self, account_id: str, region: str) -> AccessToken:
         secret_name = device_secret_name(self.secret_prefix, region, account_id)
+        secrets = self._secrets_for(region)
         try:
-            secret_string = self._read_secret(secret_name)
+            secret_string = _read_secret(secrets, secret_name)
         except Exception as error:
             if _error_name(error) == "ResourceNotFoundException":
                 raise TokenReadError(
@@ -289,38 +321,64 @@ class TokenClient:
             )
         return AccessToken(access_token=value.access_token, expires_at=expires_at)
 
-    def _read_secret(self, secret_name: str) -> Optional[str]:
-        if self._secrets_client is None:
-            self._secrets_client = _shared_secrets_client()
-        output = self._secrets_client.get_secret_value(SecretId=secret_name)
-        return output.get("SecretString")
+    def _secrets_for(self, region: str) -> Any:
+        """Only on a miss: a cache hit never gets here, so the map costs hits nothing."""
+        regions = self._secret_regions
+        if regions is None:
+            if self._secrets_client is None:
+                self._secrets_client = _shared_secrets_client()
+            return self._secrets_client
+        aws_region = regions.mapping.get(region)
+        if aws_region is None:
+            raise unmapped_region_error(regions, region)
+        return _regional_secrets_client(aws_region)
 
-    def _read_seller_status(self, seller_id: str, region: str, secret_name: str) -> Optional[str]:
-        table = self._seller_table
-        if table is None:
-            return None
-        try:
-            output = table.client.get_item(
-                TableName=table.table_name,
-                Key={"sellerId": {"S": seller_id}, "region": {"S": region}},
-                ProjectionExpression="#status",
-                # STATUS is a DynamoDB reserved word.
-                ExpressionAttributeNames={"#status": "status"},
-            )
-        except Exception as error:
-            raise TokenReadError(
-                f"Reading the status of seller {seller_id} in region {region} from table {table.table_name} "
-                f"failed ({_error_name(error)}): grant the function dynamodb:GetItem on the sellers table, "
-                "or drop the seller_table option.",
-                secret_name=secret_name,
-                cause_name=_error_name(error),
-            ) from error
-        return output.get("Item", {}).get("status", {}).get("S")
+
+def _read_secret(secrets_client: Any, secret_name: str) -> Optional[str]:
+    output = secrets_client.get_secret_value(SecretId=secret_name)
+    return output.get("SecretString")
+
+
+def _read_seller_status(
+    table: Optional[SellerTable], seller_id: str, region: str, secret_name: str
+) -> Optional[str]:
+    if table is None:
+        return None
+    try:
+        output = table.client.get_item(
+            TableName=table.table_name,
+            Key={"sellerId": {"S": seller_id}, "region": {"S": region}},
+            ProjectionExpression="#status",
+            # STATUS is a DynamoDB reserved word.
+            ExpressionAttributeNames={"#status": "status"},
+        )
+    except Exception as error:
+        raise TokenReadError(
+            f"Reading the status of seller {seller_id} in region {region} from table {table.table_name} "
+            f"failed ({_error_name(error)}): grant the function dynamodb:GetItem on the sellers table, "
+            "or drop the seller_table option.",
+            secret_name=secret_name,
+            cause_name=_error_name(error),
+        ) from error
+    return output.get("Item", {}).get("status", {}).get("S")
 
 
 _shared_lock = threading.Lock()
 _shared_client: Optional[TokenClient] = None
 _shared_secrets: Any = None
+#: By AWS region, shared by every client in the process like the default one.
+_regional_secrets: Dict[str, Any] = {}
+
+
+def _regional_secrets_client(aws_region: str) -> Any:
+    with _shared_lock:
+        client = _regional_secrets.get(aws_region)
+        if client is None:
+            import boto3  # deferred: importing the client must not cost a boto3 session
+
+            client = boto3.client("secretsmanager", region_name=aws_region)
+            _regional_secrets[aws_region] = client
+        return client
 
 
 def _shared_secrets_client() -> Any:

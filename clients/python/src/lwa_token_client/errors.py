@@ -46,6 +46,17 @@ class InvalidTokenRequestError(TokenClientError):
         self.field = field
 
 
+class TokenClientConfigError(TokenClientError):
+    """The client's configuration cannot serve the read: ``TOKEN_SECRET_REGIONS`` (or the
+    ``secret_regions`` option) is malformed or does not map the requested region, or options
+    contradict each other. ``setting`` names what to fix. Raised at construction, or before any
+    AWS call for a read."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 class SellerNotAuthorizedError(TokenClientError):
     """The seller has no token in that region, or must authorize the application again."""
 
