@@ -46,6 +46,19 @@ export function optionalRegion(value: unknown): Region | undefined {
   return value === undefined ? undefined : requireRegion(value);
 }
 
+/** `--application-region`: where the app is registered; absent leaves the environment's choice. */
+export function optionalApplicationRegion(value: string | undefined): Region | undefined {
+  if (value === undefined) return undefined;
+  if (!isRegion(value)) throw new UsageError('--application-region must be NA, EU or FE.');
+  return value;
+}
+
+/** For a command that takes only flags. */
+export function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0)
+    throw new UsageError(`Unexpected argument "${positionals[0]}": this command takes only options.`);
+}
+
 /** The one positional argument a command takes, such as the seller id. */
 export function singlePositional(positionals: string[], name: string): string {
   if (positionals.length !== 1 || !positionals[0]) throw new UsageError(`Give exactly one ${name}.`);

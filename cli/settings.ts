@@ -18,6 +18,7 @@ export const SETTINGS = {
   kmsKeyId: { flag: 'kms-key-id', env: 'TOKEN_KMS_KEY_ID', output: 'TokenKmsKeyArn' },
   authorizeUrl: { flag: 'authorize-url', env: 'AUTHORIZE_URL', output: 'AuthorizeUrl' },
   eventBusName: { flag: 'event-bus', env: 'EVENT_BUS_NAME', output: 'EventBusName' },
+  stateTableName: { flag: 'state-table', env: 'STATE_TABLE_NAME', output: 'StateTableName' },
 } as const;
 export type SettingName = keyof typeof SETTINGS;
 

@@ -65,6 +65,11 @@ export class LwaTokenStack extends Stack {
       description: 'DynamoDB table indexing authorized sellers',
       value: this.service.sellerTable.tableName,
     });
+    new CfnOutput(this, 'StateTableName', {
+      description:
+        'DynamoDB table of OAuth states and the client-secret rotation record (STATE_TABLE_NAME for the lwa-tokens CLI)',
+      value: this.service.tokenStore.stateTable.tableName,
+    });
     new CfnOutput(this, 'TokenSecretPrefix', {
       description: 'Prefix of the per-seller token secrets (TOKEN_SECRET_PREFIX)',
       value: this.service.tokenSecretPrefix,

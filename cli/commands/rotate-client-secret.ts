@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   RotationRejectedError,
   RotationRetryableError,
@@ -7,9 +6,13 @@ import {
 import { loadSpApiSettings } from '../../lambda/rotation/config';
 import { createRotationDeps } from '../../lambda/rotation/wiring';
 import { AppCredentialsError } from '../../lambda/shared/app-credentials';
-import { ConfigurationError, getStringFromEnv, loadLwaEndpoints } from '../../lambda/shared/env';
+import { ConfigurationError, loadLwaEndpoints } from '../../lambda/shared/env';
+import { noPositionals, optionalApplicationRegion, parseCommand } from '../args';
+import { type Command, writeLine } from '../command';
+import { OperatorError } from '../errors';
+import { SETTINGS_HELP, Settings } from '../settings';
 
-export const ROTATE_CLIENT_SECRET_USAGE = `Usage: lwa-tokens rotate-client-secret [options]
+const HELP = `Usage: lwa-tokens rotate-client-secret [--application-region NA|EU|FE] [settings]
 
 Asks Amazon now for a new LWA client secret (SP-API rotateApplicationClientSecret), the same
 request the rotation function makes when the "Application client secret expiry" notice arrives.
@@ -18,108 +21,84 @@ function stores it; the old secret keeps working for about 7 days. A rotation of
 secret that Amazon accepted within the last day is not requested again (the new secret is on its
 way); one that failed or was refused is. No secret is printed.
 
-Options (each falls back to the environment variable in brackets; use your stack's outputs):
-  --app-secret-id ID         app credentials secret (AppSecretArn)           [APP_SECRET_ID]
-  --state-table NAME         state table, holds the rotation record          [STATE_TABLE_NAME]
-  --application-region R     NA, EU or FE: where the app is registered       [APPLICATION_REGION, default NA]
-  --help                     show this text
+Options:
+  --application-region R    NA, EU or FE: where the app is registered  [APPLICATION_REGION, default NA]
+  --state-table NAME        state table, holds the rotation record (output StateTableName)  [STATE_TABLE_NAME]
 LWA and SP-API endpoints come from LWA_ENDPOINTS and SPAPI_ENDPOINTS (JSON region → base URL),
-else Amazon's; AWS endpoints from the AWS SDK's own configuration.`;
+else Amazon's.
 
-interface Output {
-  write(text: string): unknown;
-}
-
-/** The parts of the CLI's command context this command uses (shaped like `cli/command.ts` on main). */
-export interface RotationCommandContext {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: Output;
-  readonly stderr: Output;
-}
+${SETTINGS_HELP}`;
 
 /** `npx lwa-tokens rotate-client-secret`: exit 0 when requested (or already), 1 on failure, 2 on bad usage. */
-export const rotateClientSecretCommand = {
+export const rotateClientSecretCommand: Command = {
   name: 'rotate-client-secret',
   summary: 'ask Amazon for a new LWA client secret now',
-  help: ROTATE_CLIENT_SECRET_USAGE,
-  run: (argv: string[], context: RotationCommandContext) =>
-    rotateClientSecret(argv, context.env, context.stdout, context.stderr),
+  help: HELP,
+  async run(argv, context) {
+    const { flags, positionals } = parseCommand(argv, { 'application-region': { type: 'string' } });
+    if (flags.boolean('help')) {
+      writeLine(context.stdout, HELP);
+      return 0;
+    }
+    noPositionals(positionals);
+    const applicationRegion = optionalApplicationRegion(flags.string('application-region'));
+    const settings = new Settings(flags, context.env);
+    const appSecretId = await settings.require('appSecretId');
+    const stateTableName = await settings.require('stateTableName');
+    try {
+      const spApi = loadSpApiSettings({
+        ...context.env,
+        ...(applicationRegion ? { APPLICATION_REGION: applicationRegion } : {}),
+      });
+      const region = spApi.applicationRegion;
+      // The core's log lines carry no secret; an operator only needs the warnings.
+      const quiet = () => {};
+      const deps = createRotationDeps(
+        {
+          appSecretId,
+          stateTableName,
+          applicationRegion: region,
+          lwaEndpoint: loadLwaEndpoints(context.env, { required: false })[region],
+          spApiEndpoint: spApi.spApiEndpoints[region],
+        },
+        { log: { info: quiet, warn: (message: string) => writeLine(context.stderr, message), error: quiet } },
+      );
+      const credentials = await deps.appCredentials.get();
+      const outcome = await requestClientSecretRotation(deps, {
+        clientId: credentials.clientId,
+        clientSecretExpiryTime: credentials.clientSecretExpiresAt,
+        trigger: 'operator',
+      });
+      const expiry = credentials.clientSecretExpiresAt ?? 'an unknown time';
+      writeLine(
+        context.stdout,
+        outcome === 'requested'
+          ? `Asked Amazon for a new client secret (the current one expires at ${expiry}). It arrives on the ` +
+              'notification queue and the rotation function stores it; check with `npx lwa-tokens client-secret-status`.'
+          : `A rotation of the client secret that expires at ${expiry} was already requested; nothing was done. ` +
+              'Check with `npx lwa-tokens client-secret-status`.',
+      );
+      return 0;
+    } catch (error) {
+      throw rotationFailure(error);
+    }
+  },
 };
 
-async function rotateClientSecret(
-  argv: string[],
-  env: Readonly<Record<string, string | undefined>>,
-  out: Output,
-  err: Output,
-): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        'app-secret-id': { type: 'string' },
-        'state-table': { type: 'string' },
-        'application-region': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-    }).values;
-  } catch (error) {
-    err.write(`${error instanceof Error ? error.message : String(error)}\n\n${ROTATE_CLIENT_SECRET_USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    out.write(`${ROTATE_CLIENT_SECRET_USAGE}\n`);
-    return 0;
-  }
-  try {
-    const settingsEnv = {
-      ...env,
-      ...(typeof values['application-region'] === 'string'
-        ? { APPLICATION_REGION: values['application-region'] }
-        : {}),
-    };
-    const { applicationRegion, spApiEndpoints } = loadSpApiSettings(settingsEnv);
-    const config = {
-      appSecretId: (values['app-secret-id'] as string | undefined) ?? getStringFromEnv('APP_SECRET_ID', env),
-      stateTableName:
-        (values['state-table'] as string | undefined) ?? getStringFromEnv('STATE_TABLE_NAME', env),
-      applicationRegion,
-      lwaEndpoint: loadLwaEndpoints(env, { required: false })[applicationRegion],
-      spApiEndpoint: spApiEndpoints[applicationRegion],
-    };
-    // The core's log lines carry no secret; an operator only needs the warnings and errors.
-    const quiet = () => {};
-    const deps = createRotationDeps(config, {
-      log: { info: quiet, warn: (message: string) => err.write(`${message}\n`), error: quiet },
-    });
-    const credentials = await deps.appCredentials.get();
-    const outcome = await requestClientSecretRotation(deps, {
-      clientId: credentials.clientId,
-      clientSecretExpiryTime: credentials.clientSecretExpiresAt,
-      trigger: 'operator',
-    });
-    const expiry = credentials.clientSecretExpiresAt ?? 'an unknown time';
-    out.write(
-      outcome === 'requested'
-        ? `Asked Amazon for a new client secret (the current one expires at ${expiry}). It arrives on the ` +
-            'notification queue and the rotation function stores it; check with `npx lwa-tokens client-secret-status`.\n'
-        : `A rotation of the client secret that expires at ${expiry} was already requested; nothing was done. ` +
-            'Check with `npx lwa-tokens client-secret-status`.\n',
-    );
-    return 0;
-  } catch (error) {
-    if (error instanceof RotationRetryableError) {
-      err.write(`${error.message.replace('it is retried', 'try again in a minute')}\n`);
-    } else if (
-      error instanceof RotationRejectedError ||
-      error instanceof ConfigurationError ||
-      error instanceof AppCredentialsError
-    ) {
-      err.write(`${error.message}\n`);
-    } else {
-      err.write(`Rotation request failed: ${error instanceof Error ? error.name : 'UnknownError'}\n`);
-    }
-    return 1;
-  }
+/**
+ * The core's named errors already say what to do. Anything else is reported by name only: an
+ * unexpected error from LWA or SP-API could quote a response, and responses here carry secrets.
+ */
+function rotationFailure(error: unknown): OperatorError {
+  if (error instanceof RotationRetryableError)
+    return new OperatorError(error.message.replace('it is retried', 'try again in a minute'));
+  if (
+    error instanceof RotationRejectedError ||
+    error instanceof ConfigurationError ||
+    error instanceof AppCredentialsError
+  )
+    return new OperatorError(error.message);
+  return new OperatorError(
+    `Rotation request failed: ${error instanceof Error ? error.name : 'UnknownError'}`,
+  );
 }

@@ -107,11 +107,15 @@ function missing(parameter: string): never {
   throw new BadParameterError(parameter, 'missing');
 }
 
-/** The seller declined on the consent page. The state is spent so the link can't be used again. */
+/**
+ * The seller declined on the consent page. Nothing is stored, so the state is not spent either: it
+ * expires within 10 minutes, and spending it would let a forged `error=` request cancel the link
+ * a seller is about to complete (a 4xx changes nothing).
+ */
 async function handleDenial(state: string, error: string): Promise<APIGatewayProxyResult> {
-  const consumed = await deps.states.consume(state);
-  if (!consumed.ok) throw new InvalidStateError(consumed.reason);
-  logger.info('Seller declined authorization', { region: consumed.state.region, error });
+  const checked = await deps.states.check(state);
+  if (!checked.ok) throw new InvalidStateError(checked.reason);
+  logger.info('Seller declined authorization', { region: checked.state.region, error });
   const message =
     error === 'access_denied'
       ? 'You declined to authorize this application, so nothing was stored. If that was a mistake, start again from the authorize link.'

@@ -11,11 +11,11 @@ import { type SellerStatus, TokenKind } from '../shared/seller-table';
 import { lwaTimeoutWithin, type RemainingTime, TimeBudgetExhaustedError } from '../shared/time-budget';
 import type { TokenStore } from '../shared/token-store';
 import type { AppListingSource } from './app-listing';
-import type { StateStore } from './state-store';
+import type { StateRefusal, StateStore } from './state-store';
 
 /** The state was unknown, expired, already used, or bound to another region or seller. */
 export class InvalidStateError extends Error {
-  constructor(readonly reason: 'unknown' | 'expired' | 'other-region' | 'other-seller') {
+  constructor(readonly reason: StateRefusal) {
     super(`The authorization state is ${reason}.`);
     this.name = 'InvalidStateError';
   }
@@ -124,12 +124,13 @@ export async function completeAuthorization(
 ): Promise<AuthorizationOutcome> {
   // Unusable app credentials fail here, before the single-use state is spent.
   await deps.appCredentials.get();
-  const consumed = await deps.states.consume(input.state);
+  // Spent only if it matches this callback: a refused callback leaves it for the seller's real one.
+  const consumed = await deps.states.consume(input.state, {
+    region: input.regionHint,
+    sellerId: input.sellerId,
+  });
   if (!consumed.ok) throw new InvalidStateError(consumed.reason);
   const { region } = consumed.state;
-  if (input.regionHint && input.regionHint !== region) throw new InvalidStateError('other-region');
-  if (consumed.state.sellerId && consumed.state.sellerId !== input.sellerId)
-    throw new InvalidStateError('other-seller');
 
   const issuedAtMs = deps.clock();
   const tokens = await exchangeCode(deps, region, input);

@@ -6,8 +6,8 @@ checked here for:
 
 - the security headers (Cache-Control: no-store, Referrer-Policy: no-referrer);
 - a 4xx that changed nothing: moto's tables and secrets are snapshotted before each request and
-  compared after any 4xx. The one change a 4xx may make is spending the state it presented, when
-  the seller declined (403) or the state is for another region or seller (400).
+  compared after any 4xx, the state table included. A refused request never spends the state it
+  presented, whatever the reason (a bad parameter, the seller declined, another region).
 
 So that a 4xx which consumed a state would show, /callback cases the handler must refuse get a
 live state from the real /authorize in place of the generated one.
@@ -146,7 +146,7 @@ def _inject_live_state(case) -> None:
     if any(name in CALLBACK_RULES and not _valid(name, value) for name, value in others.items()):
         region = "NA"  # a 400 for the bad parameter, before the state is looked at
     elif "error" in others:
-        region = "EU"  # the 403 denial, which spends its own state
+        region = "EU"  # the 403 denial
     elif "region" in others:
         region = next(r for r in REGIONS if r != others["region"])  # the other-region 400
     elif not ("selling_partner_id" in others and "spapi_oauth_code" in others):
@@ -197,7 +197,7 @@ def security_headers(ctx, response, case):
 
 @schemathesis.check
 def nothing_written_on_4xx(ctx, response, case):
-    """A 4xx wrote no secret and consumed or created no state; a 403 denial spends only its own state."""
+    """A 4xx wrote no secret and changed no table: no state consumed or created, the one presented included."""
     if not 400 <= response.status_code < 500:
         return
     before = _before.get("snapshot")
@@ -207,22 +207,16 @@ def nothing_written_on_4xx(ctx, response, case):
     if after["secrets"] != before["secrets"]:
         changed = sorted(set(after["secrets"].items()) ^ set(before["secrets"].items()))
         raise AssertionError(f"{response.status_code} response, yet secrets changed: {changed}")
-    # A state presented is spent when the seller declined (403) or when it was issued for another
-    # region or seller (400): single use, as docs/openapi.yaml says. Only that state, nothing else.
-    allowed_removed = set()
     state = (case.query or {}).get("state") if isinstance(case.query, dict) else None
-    spends_state = response.status_code == 403 or (
-        response.status_code == 400 and "was issued for another" in response.text
-    )
-    if spends_state and isinstance(state, str):
-        allowed_removed.add(_state_key(state))
+    presented = _state_key(state) if isinstance(state, str) else None
     for table in sorted(set(before["tables"]) | set(after["tables"])):
         old = set(before["tables"].get(table, []))
         new = set(after["tables"].get(table, []))
-        added = new - old
-        removed = {item for item in old - new if json.loads(item).get("pk", {}).get("S") not in allowed_removed}
+        added, removed = new - old, old - new
         if added or removed:
+            spent = any(json.loads(item).get("pk", {}).get("S") == presented for item in removed)
             raise AssertionError(
                 f"{response.status_code} response, yet table {table} changed: "
                 f"{len(added)} item(s) added, {len(removed)} removed"
+                + (" (the state it presented was spent)" if spent else "")
             )

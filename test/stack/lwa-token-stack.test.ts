@@ -469,7 +469,7 @@ describe('IAM', () => {
 });
 
 describe('outputs', () => {
-  test('API, authorize, login and callback URLs, app secret ARN, notification queue ARN, seller table name', () => {
+  test('API, authorize, login and callback URLs, app secret ARN, notification queue ARN, seller and state table names', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -480,11 +480,18 @@ describe('outputs', () => {
         'LoginUrl',
         'NotificationQueueArn',
         'SellerTableName',
+        'StateTableName',
         'TokenKmsKeyArn',
         'TokenSecretPrefix',
       ].sort(),
     );
     expect(flatten(outputs.CallbackUrl?.Value)).toMatch(/\/<\w+DeploymentStageprod\w+>\/callback$/);
     expect(flatten(outputs.AuthorizeUrl?.Value)).toMatch(/\/<\w+DeploymentStageprod\w+>\/authorize$/);
+    // The lwa-tokens rotation commands read the state table from --stack.
+    const stateTables = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } },
+    });
+    expect(outputs.StateTableName?.Value).toEqual({ Ref: Object.keys(stateTables)[0] });
+    expect(Object.keys(stateTables)).toHaveLength(1);
   });
 });

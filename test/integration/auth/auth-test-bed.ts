@@ -245,6 +245,15 @@ export class AuthTestBed {
     return output.Items ?? [];
   }
 
+  /**
+   * Every item of the state table, as sorted JSON: what a refused request must leave exactly as it
+   * was (a live state stays usable, an expired one waits for the TTL).
+   */
+  async stateItems(): Promise<string[]> {
+    const items = await this.scan(this.deployment.stateTableName);
+    return items.map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
+  }
+
   async snapshot(): Promise<Snapshot> {
     return {
       secrets: await this.tokenSecretNames(),

@@ -11,8 +11,9 @@ import {
 } from './auth-test-bed';
 
 // Every kind of bad input to the real /callback handler gets a clear 4xx page, writes nothing
-// (no token secret under the prefix, no sellers table item) and, unless it is LWA that failed,
-// never reaches LWA.
+// (no token secret under the prefix, no sellers table item, no change to the state table: a live
+// state it presented stays usable for the seller's real callback) and never reaches LWA. Only an
+// LWA failure (502) spends the state, since the single-use code was spent with it.
 
 type Query = Array<[string, string]>;
 
@@ -35,16 +36,22 @@ afterEach(() => {
 
 interface Before {
   readonly snapshot: Snapshot;
+  readonly states: string[];
   readonly lwaCalls: number;
 }
 
 async function writesNow(): Promise<Before> {
-  return { snapshot: await bed.snapshot(), lwaCalls: bed.emulator.callCount() };
+  return {
+    snapshot: await bed.snapshot(),
+    states: await bed.stateItems(),
+    lwaCalls: bed.emulator.callCount(),
+  };
 }
 
-async function expectNothingWritten(was: Before, lwaCalls = 0): Promise<void> {
+async function expectNothingWritten(was: Before): Promise<void> {
   expect(await bed.snapshot()).toEqual(was.snapshot);
-  expect(bed.emulator.callCount() - was.lwaCalls).toBe(lwaCalls);
+  expect(await bed.stateItems()).toEqual(was.states);
+  expect(bed.emulator.callCount() - was.lwaCalls).toBe(0);
 }
 
 /** Replaces (or, with `undefined`, removes) one parameter of a valid callback query. */
@@ -251,8 +258,9 @@ describe('a state that is not valid for this callback', () => {
 
     // Assess
     expectRejected(response, 400, 'This authorization link has expired');
+    // Nothing to spend: the expired item stays, unusable, until the table's TTL removes it.
     await expectNothingWritten(was);
-    expect(await isStateSpent(state)).toBe(true);
+    expect(await isStateSpent(state)).toBe(false);
   });
 
   it('a state created 9 minutes ago is still accepted', async () => {
@@ -293,25 +301,58 @@ describe('a state that is not valid for this callback', () => {
     expect(bed.emulator.requests.filter((r) => r.subject === sellerId)).toHaveLength(1);
   });
 
-  it('an EU state on a callback that names NA: 400, nothing written, LWA not called', async () => {
+  it('an EU state on a callback that names NA: 400, nothing written, and the state still works for the real callback', async () => {
     // Prepare
-    const { query, state } = await bed.consentedCallback(newSellerId());
+    const sellerId = newSellerId();
+    const { query, state } = await bed.consentedCallback(sellerId);
     const was = await writesNow();
 
     // Act
     const response = await bed.callback([...query, ['region', 'NA']]);
+    const unchanged = await writesNow();
+    const real = await bed.callback([...query, ['region', 'EU']]);
+    const replay = await bed.callback([
+      ...withParam(query, 'spapi_oauth_code', bed.emulator.issueAuthorizationCode({ sellerId })),
+      ['region', 'EU'],
+    ]);
 
     // Assess
     expectRejected(response, 400, 'This authorization link was issued for another region.');
-    await expectNothingWritten(was);
+    expect(unchanged.snapshot).toEqual(was.snapshot);
+    expect(unchanged.states).toEqual(was.states);
+    expect(unchanged.lwaCalls).toBe(was.lwaCalls);
+    expect(real.statusCode).toBe(200);
+    expect(real.body).toContain(`Seller ${sellerId} (EU) has authorized this application`);
+    expect(await bed.sellerItem(sellerId, 'EU')).toMatchObject({ status: 'ACTIVE' });
+    expect(await isStateSpent(state)).toBe(true);
+    expectRejected(replay, 400, 'This authorization link is unknown or has already been used.');
+  });
+
+  it('two callbacks racing with one state: exactly one is authorized, the other gets 400', async () => {
+    // Prepare
+    const sellerId = newSellerId();
+    const { query, state } = await bed.consentedCallback(sellerId);
+    const secondCode = bed.emulator.issueAuthorizationCode({ sellerId });
+    const codeCallsBefore = bed.emulator.callCount('authorization_code');
+
+    // Act
+    const responses = await Promise.all([
+      bed.callback(query),
+      bed.callback(withParam(query, 'spapi_oauth_code', secondCode)),
+    ]);
+
+    // Assess
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 400]);
+    const refused = responses.find((r) => r.statusCode === 400) as APIGatewayProxyResult;
+    expectRejected(refused, 400, 'This authorization link is unknown or has already been used.');
+    expect(bed.emulator.callCount('authorization_code') - codeCallsBefore).toBe(1);
     expect(await isStateSpent(state)).toBe(true);
   });
 });
 
 describe('the seller declined on the consent page', () => {
-  it('error=access_denied: 403, nothing written, LWA not called, and the state is spent', async () => {
+  it('error=access_denied: 403, nothing written (the state table included), LWA not called', async () => {
     // Prepare
-    const sellerId = newSellerId();
     const state = await bed.newState('EU');
     const was = await writesNow();
 
@@ -325,16 +366,43 @@ describe('the seller declined on the consent page', () => {
     // Assess
     expectRejected(response, 403, 'You declined to authorize this application, so nothing was stored.');
     await expectNothingWritten(was);
-    expect(await isStateSpent(state)).toBe(true);
+    expect(await isStateSpent(state)).toBe(false);
+  });
 
-    // Assess: the spent state cannot be used for a late consent either
-    const code = bed.emulator.issueAuthorizationCode({ sellerId });
-    const late = await bed.callback([
+  it('a denial spends nothing: the same state still completes a consent given afterwards, once', async () => {
+    // Prepare
+    const sellerId = newSellerId();
+    const { query, state } = await bed.consentedCallback(sellerId);
+    await bed.callback([
       ['state', state],
-      ['selling_partner_id', sellerId],
-      ['spapi_oauth_code', code],
+      ['error', 'access_denied'],
     ]);
-    expectRejected(late, 400, 'This authorization link is unknown or has already been used.');
+
+    // Act
+    const consent = await bed.callback(query);
+    const replay = await bed.callback(
+      withParam(query, 'spapi_oauth_code', bed.emulator.issueAuthorizationCode({ sellerId })),
+    );
+
+    // Assess
+    expect(consent.statusCode).toBe(200);
+    expect(await bed.sellerItem(sellerId, 'EU')).toMatchObject({ status: 'ACTIVE' });
+    expectRejected(replay, 400, 'This authorization link is unknown or has already been used.');
+  });
+
+  it('a denial with an expired state: 400, nothing written', async () => {
+    // Prepare
+    const state = await bed.stateCreatedMinutesAgo(11);
+    const was = await writesNow();
+
+    // Act
+    const response = await bed.callback([
+      ['state', state],
+      ['error', 'access_denied'],
+    ]);
+
+    // Assess
+    expectRejected(response, 400, 'This authorization link has expired');
     await expectNothingWritten(was);
   });
 
@@ -362,7 +430,7 @@ describe('LWA fails the exchange', () => {
   ])('%s: 502 asking to authorize again, nothing written, the code tried exactly once', async (_, fault) => {
     // Prepare
     const sellerId = newSellerId();
-    const { query } = await bed.consentedCallback(sellerId);
+    const { query, state } = await bed.consentedCallback(sellerId);
     bed.emulator.injectFault({ ...fault, grantType: 'authorization_code', subject: sellerId });
     const was = await writesNow();
     const codeCallsBefore = bed.emulator.callCount('authorization_code');
@@ -373,7 +441,10 @@ describe('LWA fails the exchange', () => {
     // Assess
     expectRejected(response, 502, 'Login with Amazon did not accept the authorization. Nothing was stored.');
     expect(response.body).toContain('start the authorization again');
-    await expectNothingWritten(was, 1);
+    expect(await bed.snapshot()).toEqual(was.snapshot);
+    // The state went with the code it was presented with: both are single use.
+    expect(await isStateSpent(state)).toBe(true);
+    expect(await bed.stateItems()).toHaveLength(was.states.length - 1);
     expect(bed.emulator.callCount('authorization_code') - codeCallsBefore).toBe(1);
   });
 });

@@ -146,7 +146,7 @@ describe('GET /login from an allow-listed Seller Central host', () => {
     expect(await bed.tokenSecretNames()).toContain(bed.secretName('FE', sellerId));
   });
 
-  it('rejects the callback for a different seller with that state: 400, nothing written, LWA not called', async () => {
+  it('rejects the callback for a different seller with that state: 400, nothing written (the state table included), LWA not called', async () => {
     // Prepare
     const sellerId = newSellerId();
     const otherSeller = newSellerId();
@@ -154,6 +154,7 @@ describe('GET /login from an allow-listed Seller Central host', () => {
     const state = new URL(locationOf(login)).searchParams.get('state') ?? '';
     const code = bed.emulator.issueAuthorizationCode({ sellerId: otherSeller });
     const was = await bed.snapshot();
+    const statesBefore = await bed.stateItems();
     const lwaCalls = bed.emulator.callCount();
 
     // Act
@@ -166,7 +167,35 @@ describe('GET /login from an allow-listed Seller Central host', () => {
     // Assess
     expectRejected(response, 400, 'This authorization link was issued for another seller account.');
     expect(await bed.snapshot()).toEqual(was);
+    expect(await bed.stateItems()).toEqual(statesBefore);
     expect(bed.emulator.callCount()).toBe(lwaCalls);
+  });
+
+  it('after refusing another seller, the same state still completes the named seller’s callback', async () => {
+    // Prepare
+    const sellerId = newSellerId();
+    const otherSeller = newSellerId();
+    const login = await bed.login(loginQuery(sellerId));
+    const state = new URL(locationOf(login)).searchParams.get('state') ?? '';
+    const refused = await bed.callback([
+      ['state', state],
+      ['selling_partner_id', otherSeller],
+      ['spapi_oauth_code', bed.emulator.issueAuthorizationCode({ sellerId: otherSeller })],
+    ]);
+
+    // Act
+    const response = await bed.callback([
+      ['state', state],
+      ['selling_partner_id', sellerId],
+      ['spapi_oauth_code', bed.emulator.issueAuthorizationCode({ sellerId })],
+    ]);
+
+    // Assess
+    expectRejected(refused, 400, 'This authorization link was issued for another seller account.');
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain(`Seller ${sellerId} (EU) has authorized this application`);
+    expect(await bed.sellerItem(sellerId, 'EU')).toMatchObject({ status: 'ACTIVE' });
+    expect(await bed.sellerItem(otherSeller, 'EU')).toBeUndefined();
   });
 });
 

@@ -8,7 +8,13 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { appListingFromEnv } from '../../../lambda/auth/app-listing';
 import {
@@ -110,11 +116,12 @@ function givenAppCredentials(credentials: Record<string, unknown> = CREDENTIALS)
   });
 }
 
-/** The state item as the table returns it from DeleteItem with ALL_OLD. */
+/** The state item as the table's consistent read returns it; deleting it succeeds. */
 function givenState(item: Record<string, unknown> = { region: 'EU', expiresAt: NOW_S + 300 }): void {
+  ddbMock.on(GetCommand, { TableName: STATE_TABLE }).resolves({ Item: { pk: 'state#hash', ...item } });
   ddbMock.on(DeleteCommand).callsFake(() => {
     calls.push('DeleteItem(state)');
-    return { Attributes: { pk: 'state#hash', ...item } };
+    return {};
   });
 }
 
@@ -763,6 +770,22 @@ describe('completeAuthorization', () => {
   it('rejects an unknown or replayed state before calling LWA', async () => {
     // Prepare
     givenAppCredentials();
+    ddbMock.on(GetCommand, { TableName: STATE_TABLE }).resolves({});
+
+    // Act
+    const completing = completeAuthorization(deps(), input);
+
+    // Assess
+    await expect(completing).rejects.toEqual(new InvalidStateError('unknown'));
+    expect(lwaCalls).toHaveLength(0);
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+    expectNothingWritten();
+  });
+
+  it('rejects a state another callback spent between the read and the delete, before calling LWA', async () => {
+    // Prepare
+    givenAppCredentials();
+    givenState();
     ddbMock.on(DeleteCommand).rejects(conditionFailed());
 
     // Act
@@ -785,6 +808,8 @@ describe('completeAuthorization', () => {
     // Assess
     await expect(completing).rejects.toMatchObject({ name: 'InvalidStateError', reason: 'expired' });
     expect(lwaCalls).toHaveLength(0);
+    // Refused, so not spent: the seller's real callback can still use it.
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
     expectNothingWritten();
   });
 
@@ -799,6 +824,8 @@ describe('completeAuthorization', () => {
     // Assess
     await expect(completing).rejects.toMatchObject({ name: 'InvalidStateError', reason: 'other-region' });
     expect(lwaCalls).toHaveLength(0);
+    // Refused, so not spent: the seller's real callback can still use it.
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
     expectNothingWritten();
   });
 
@@ -813,6 +840,8 @@ describe('completeAuthorization', () => {
     // Assess
     await expect(completing).rejects.toMatchObject({ name: 'InvalidStateError', reason: 'other-seller' });
     expect(lwaCalls).toHaveLength(0);
+    // Refused, so not spent: the seller's real callback can still use it.
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
     expectNothingWritten();
   });
 

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { STATE_PATTERN, STATE_TTL_SECONDS, StateStore } from '../../../lambda/auth/state-store';
 
@@ -86,27 +86,47 @@ describe('StateStore.create', () => {
 describe('StateStore.consume', () => {
   const state = 'q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c';
 
-  it('deletes the hashed key atomically and returns the binding', async () => {
+  function givenItem(item: Record<string, unknown> | undefined): void {
+    ddbMock.on(GetCommand).resolves(item ? { Item: { pk: keyOf(state), ...item } } : {});
+    ddbMock.on(DeleteCommand).resolves({});
+  }
+
+  it('reads the hashed key strongly consistently, deletes it only if still there, and returns the binding', async () => {
     // Prepare
-    ddbMock.on(DeleteCommand).resolves({
-      Attributes: { pk: keyOf(state), region: 'EU', sellerId: 'A2EUQ1WTGCTBG2', expiresAt: NOW_S + 1 },
+    givenItem({ region: 'EU', sellerId: 'A2EUQ1WTGCTBG2', expiresAt: NOW_S + 1 });
+
+    // Act
+    const result = await store.consume(state, { region: 'EU', sellerId: 'A2EUQ1WTGCTBG2' });
+
+    // Assess
+    expect(result).toEqual({ ok: true, state: { region: 'EU', sellerId: 'A2EUQ1WTGCTBG2' } });
+    expect(ddbMock).toReceiveCommandWith(GetCommand, {
+      TableName: TABLE,
+      Key: { pk: keyOf(state) },
+      ConsistentRead: true,
     });
+    expect(ddbMock).toReceiveCommandWith(DeleteCommand, {
+      TableName: TABLE,
+      Key: { pk: keyOf(state) },
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+  });
+
+  it('reports a state that is not in the table (never issued, or already used) as unknown, writing nothing', async () => {
+    // Prepare
+    givenItem(undefined);
 
     // Act
     const result = await store.consume(state);
 
     // Assess
-    expect(result).toEqual({ ok: true, state: { region: 'EU', sellerId: 'A2EUQ1WTGCTBG2' } });
-    expect(ddbMock).toReceiveCommandWith(DeleteCommand, {
-      TableName: TABLE,
-      Key: { pk: keyOf(state) },
-      ConditionExpression: 'attribute_exists(pk)',
-      ReturnValues: 'ALL_OLD',
-    });
+    expect(result).toEqual({ ok: false, reason: 'unknown' });
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
   });
 
-  it('reports a state that fails the condition (never issued, or already used) as unknown', async () => {
+  it('reports a state spent by another callback between the read and the delete as unknown', async () => {
     // Prepare
+    givenItem({ region: 'EU', expiresAt: NOW_S + 60 });
     ddbMock.on(DeleteCommand).rejects(conditionFailed());
 
     // Act
@@ -116,22 +136,21 @@ describe('StateStore.consume', () => {
     expect(result).toEqual({ ok: false, reason: 'unknown' });
   });
 
-  it('reports a state whose expiry has passed as expired, even though the item still existed', async () => {
+  it('reports a state whose expiry has passed as expired, and leaves it for the TTL', async () => {
     // Prepare
-    ddbMock
-      .on(DeleteCommand)
-      .resolves({ Attributes: { pk: keyOf(state), region: 'EU', expiresAt: NOW_S - 60 } });
+    givenItem({ region: 'EU', expiresAt: NOW_S - 60 });
 
     // Act
     const result = await store.consume(state);
 
     // Assess
     expect(result).toEqual({ ok: false, reason: 'expired' });
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
   });
 
   it('treats the expiry second itself as expired', async () => {
     // Prepare
-    ddbMock.on(DeleteCommand).resolves({ Attributes: { pk: keyOf(state), region: 'EU', expiresAt: NOW_S } });
+    givenItem({ region: 'EU', expiresAt: NOW_S });
 
     // Act
     const result = await store.consume(state);
@@ -140,11 +159,45 @@ describe('StateStore.consume', () => {
     expect(result).toEqual({ ok: false, reason: 'expired' });
   });
 
+  it('refuses a callback naming another region without spending the state', async () => {
+    // Prepare
+    givenItem({ region: 'EU', expiresAt: NOW_S + 60 });
+
+    // Act
+    const result = await store.consume(state, { region: 'NA' });
+
+    // Assess
+    expect(result).toEqual({ ok: false, reason: 'other-region' });
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('refuses a callback for another seller than the state is bound to without spending it', async () => {
+    // Prepare
+    givenItem({ region: 'EU', sellerId: 'A2EUQ1WTGCTBG2', expiresAt: NOW_S + 60 });
+
+    // Act
+    const result = await store.consume(state, { sellerId: 'A1OTHERSELLER9' });
+
+    // Assess
+    expect(result).toEqual({ ok: false, reason: 'other-seller' });
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('accepts any seller for a state that is bound to none (the flow started at /authorize)', async () => {
+    // Prepare
+    givenItem({ region: 'FE', expiresAt: NOW_S + 60 });
+
+    // Act
+    const result = await store.consume(state, { region: 'FE', sellerId: 'A1OTHERSELLER9' });
+
+    // Assess
+    expect(result).toEqual({ ok: true, state: { region: 'FE', sellerId: undefined } });
+    expect(ddbMock).toReceiveCommandTimes(DeleteCommand, 1);
+  });
+
   it('reports an item without a known region as unknown', async () => {
     // Prepare
-    ddbMock
-      .on(DeleteCommand)
-      .resolves({ Attributes: { pk: keyOf(state), region: 'XX', expiresAt: NOW_S + 60 } });
+    givenItem({ region: 'XX', expiresAt: NOW_S + 60 });
 
     // Act
     const result = await store.consume(state);
@@ -155,6 +208,7 @@ describe('StateStore.consume', () => {
 
   it('rethrows failures other than the condition', async () => {
     // Prepare
+    givenItem({ region: 'EU', expiresAt: NOW_S + 60 });
     ddbMock.on(DeleteCommand).rejects(new Error('ProvisionedThroughputExceededException'));
 
     // Act
@@ -164,8 +218,8 @@ describe('StateStore.consume', () => {
     await expect(consuming).rejects.toThrow('ProvisionedThroughputExceededException');
   });
 
-  it('a state created by the store can be consumed once, and a replay is unknown', async () => {
-    // Prepare: a tiny in-memory table behind the mock, honouring both conditions.
+  it('a state created by the store can be consumed once, after any number of refusals, and a replay is unknown', async () => {
+    // Prepare: a tiny in-memory table behind the mock, honouring the conditions.
     const table = new Map<string, Record<string, unknown>>();
     ddbMock.on(PutCommand).callsFake((input: { Item: Record<string, unknown> }) => {
       const pk = input.Item.pk as string;
@@ -173,20 +227,52 @@ describe('StateStore.consume', () => {
       table.set(pk, input.Item);
       return {};
     });
+    ddbMock.on(GetCommand).callsFake((input: { Key: { pk: string } }) => ({ Item: table.get(input.Key.pk) }));
     ddbMock.on(DeleteCommand).callsFake((input: { Key: { pk: string } }) => {
-      const old = table.get(input.Key.pk);
-      if (!old) throw conditionFailed();
+      if (!table.has(input.Key.pk)) throw conditionFailed();
       table.delete(input.Key.pk);
-      return { Attributes: old };
+      return {};
     });
-    const created = await store.create({ region: 'NA' });
+    const created = await store.create({ region: 'NA', sellerId: 'A2EUQ1WTGCTBG2' });
 
     // Act
-    const first = await store.consume(created);
-    const replay = await store.consume(created);
+    const otherRegion = await store.consume(created, { region: 'EU' });
+    const otherSeller = await store.consume(created, { sellerId: 'A1OTHERSELLER9' });
+    const first = await store.consume(created, { region: 'NA', sellerId: 'A2EUQ1WTGCTBG2' });
+    const replay = await store.consume(created, { region: 'NA', sellerId: 'A2EUQ1WTGCTBG2' });
 
     // Assess
-    expect(first).toEqual({ ok: true, state: { region: 'NA', sellerId: undefined } });
+    expect(otherRegion).toEqual({ ok: false, reason: 'other-region' });
+    expect(otherSeller).toEqual({ ok: false, reason: 'other-seller' });
+    expect(first).toEqual({ ok: true, state: { region: 'NA', sellerId: 'A2EUQ1WTGCTBG2' } });
     expect(replay).toEqual({ ok: false, reason: 'unknown' });
+  });
+});
+
+describe('StateStore.check', () => {
+  const state = 'q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c';
+
+  it('answers for a live state without writing anything', async () => {
+    // Prepare
+    ddbMock.on(GetCommand).resolves({ Item: { pk: keyOf(state), region: 'EU', expiresAt: NOW_S + 60 } });
+
+    // Act
+    const result = await store.check(state);
+
+    // Assess
+    expect(result).toEqual({ ok: true, state: { region: 'EU', sellerId: undefined } });
+    expect(ddbMock).toReceiveCommandWith(GetCommand, { ConsistentRead: true });
+    expect(ddbMock).not.toReceiveCommand(DeleteCommand);
+  });
+
+  it('reports an expired state as expired', async () => {
+    // Prepare
+    ddbMock.on(GetCommand).resolves({ Item: { pk: keyOf(state), region: 'EU', expiresAt: NOW_S - 1 } });
+
+    // Act
+    const result = await store.check(state);
+
+    // Assess
+    expect(result).toEqual({ ok: false, reason: 'expired' });
   });
 });
