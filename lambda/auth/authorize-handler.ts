@@ -13,7 +13,7 @@ import { errorToResponse } from './errors-to-responses';
 import { readQueryParams } from './query-params';
 import { redirect } from './responses';
 import { AUTHORIZE_PARAMS } from './route-params';
-import { startAuthorization } from './seller-authorization';
+import { assertRegionServed, startAuthorization } from './seller-authorization';
 import { StateStore } from './state-store';
 
 const config = loadAuthorizeConfig();
@@ -38,6 +38,7 @@ export async function handleAuthorize(event: APIGatewayProxyEvent): Promise<APIG
       },
       config.sellerCentralUrls,
     );
+    assertRegionServed(target.region, config.servedRegions);
     const location = await startAuthorization(deps, {
       region: target.region,
       sellerCentralUrl: target.consentBaseUrl,

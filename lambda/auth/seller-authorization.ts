@@ -29,6 +29,25 @@ export class TokenExchangeError extends Error {
   }
 }
 
+/**
+ * The region is not one this deployment refreshes. Authorizing it anyway would store a token
+ * secret that no refresher renews, so the seller's access would lapse within the hour.
+ */
+export class RegionNotServedError extends Error {
+  constructor(
+    readonly region: Region,
+    readonly servedRegions: readonly Region[],
+  ) {
+    super(`This deployment serves ${servedRegions.join(', ')}, not ${region}.`);
+    this.name = 'RegionNotServedError';
+  }
+}
+
+/** Throws {@link RegionNotServedError} unless `region` is one of `servedRegions`. */
+export function assertRegionServed(region: Region, servedRegions: readonly Region[]): void {
+  if (!servedRegions.includes(region)) throw new RegionNotServedError(region, servedRegions);
+}
+
 export interface StartAuthorizationDeps {
   readonly states: StateStore;
   readonly appListing: AppListingSource;
@@ -82,6 +101,8 @@ export interface CompleteAuthorizationDeps {
   readonly random: () => number;
   readonly retry: BackoffOptions;
   readonly config: {
+    /** Regions this deployment refreshes; a state or callback for any other region is refused. */
+    readonly servedRegions?: readonly Region[];
     readonly tokenSecretPrefix: string;
     readonly lwaEndpoints: Readonly<Record<Region, string>>;
     readonly kmsKeyId: string;
@@ -122,11 +143,15 @@ export async function completeAuthorization(
   deps: CompleteAuthorizationDeps,
   input: CompleteAuthorizationInput,
 ): Promise<AuthorizationOutcome> {
+  const served = deps.config.servedRegions;
+  if (input.regionHint && served) assertRegionServed(input.regionHint, served);
   // Unusable app credentials fail here, before the single-use state is spent.
   await deps.appCredentials.get();
   const consumed = await deps.states.consume(input.state);
   if (!consumed.ok) throw new InvalidStateError(consumed.reason);
   const { region } = consumed.state;
+  // Before the code is exchanged: nothing may be stored for a region no refresher here renews.
+  if (served) assertRegionServed(region, served);
   if (input.regionHint && input.regionHint !== region) throw new InvalidStateError('other-region');
   if (consumed.state.sellerId && consumed.state.sellerId !== input.sellerId)
     throw new InvalidStateError('other-seller');
