@@ -56,11 +56,13 @@ export class LwaTokenStack extends Stack {
         value: api.deviceAuthorizationsUrl,
       });
     }
-    new CfnOutput(this, 'NotificationQueueArn', {
-      description:
-        'Register in the Developer Console (Notification preferences) for Application client secret expiry and Application client new secret',
-      value: this.service.clientSecretRotation.notificationQueue.queueArn,
-    });
+    if (this.service.clientSecretRotation) {
+      new CfnOutput(this, 'NotificationQueueArn', {
+        description:
+          'Register in the Developer Console (Notification preferences) for Application client secret expiry and Application client new secret',
+        value: this.service.clientSecretRotation.notificationQueue.queueArn,
+      });
+    }
     new CfnOutput(this, 'SellerTableName', {
       description: 'DynamoDB table indexing authorized sellers',
       value: this.service.sellerTable.tableName,
