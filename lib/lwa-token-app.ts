@@ -90,7 +90,9 @@ function regionalStacks(app: App, config: AppConfig, deployments: RegionalDeploy
   });
   const primaryStack = stacks[deployments.indexOf(primary as RegionalDeployment)];
   // `cdk deploy --all` creates the primary (and the replicas) before the stacks that read them.
-  for (const stack of stacks) if (primaryStack && stack !== primaryStack) stack.addDependency(primaryStack);
+  for (const stack of stacks)
+    if (primaryStack && stack !== primaryStack)
+      stack.addStackDependency(primaryStack, 'reads the replica of the primary app secret');
   return stacks;
 }
 

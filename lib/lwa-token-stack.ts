@@ -43,7 +43,9 @@ export class LwaTokenStack extends Stack {
       value: api.callbackUrl,
     });
     new CfnOutput(this, 'AppSecretArn', {
-      description: 'App credentials secret: put clientId, clientSecret, applicationId and draft here',
+      description: this.service.clientSecretRotation
+        ? 'App credentials secret: put clientId, clientSecret, applicationId and draft here'
+        : "App credentials secret this deployment only reads (a replica, with per-region stacks): put the values into the primary stack's AppSecretArn",
       value: this.service.appSecret.secretArn,
     });
     new CfnOutput(this, 'TokenKmsKeyArn', {
