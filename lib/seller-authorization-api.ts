@@ -196,6 +196,8 @@ export class SellerAuthorizationApi extends Construct {
     if (props.redirectUri !== undefined) {
       loginEnv.REDIRECT_URI = validateRedirectUri(this, props.redirectUri);
       callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
+      // /authorize names its callback in the consent URL only when it serves some regions.
+      if (servedEnv.SERVED_REGIONS !== undefined) authorizeEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
     }
 
     const authorize = this.createHandler('Authorize', 'authorize', authorizeEnv, logRetention);

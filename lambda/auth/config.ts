@@ -15,6 +15,8 @@ export interface AuthorizeConfig {
   readonly stateTableName: string;
   readonly servedRegions: readonly Region[];
   readonly sellerCentralUrls: Readonly<Record<Region, string>>;
+  /** Overrides the callback URL derived from the request, e.g. behind a custom domain. */
+  readonly redirectUri?: string;
 }
 
 export interface LoginConfig {
@@ -49,6 +51,7 @@ export function loadAuthorizeConfig(env: Env = process.env): AuthorizeConfig {
       ...DEFAULT_SELLER_CENTRAL_URLS,
       ...parseRegionUrlMap('SELLER_CENTRAL_URLS', env.SELLER_CENTRAL_URLS?.trim() || '{}'),
     },
+    redirectUri: optionalUrl('REDIRECT_URI', env),
   };
 }
 

@@ -56,7 +56,12 @@ export interface StartAuthorizationDeps {
 /** `/authorize`: a fresh single-use state bound to the region, and the Seller Central consent URL. */
 export async function startAuthorization(
   deps: StartAuthorizationDeps,
-  input: { region: Region; sellerCentralUrl: string },
+  input: {
+    region: Region;
+    sellerCentralUrl: string;
+    /** This deployment's callback, when the app registers several Redirect URIs (one per stack). */
+    redirectUri?: string;
+  },
 ): Promise<string> {
   // The listing first: a deployment without an application id must not leave unused states behind.
   const listing = await deps.appListing.get();
@@ -64,6 +69,7 @@ export async function startAuthorization(
   const consent = new URL('/apps/authorize/consent', input.sellerCentralUrl);
   consent.searchParams.set('application_id', listing.applicationId);
   consent.searchParams.set('state', state);
+  if (input.redirectUri !== undefined) consent.searchParams.set('redirect_uri', input.redirectUri);
   if (listing.draft) consent.searchParams.set('version', 'beta');
   return consent.toString();
 }

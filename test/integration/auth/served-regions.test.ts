@@ -12,15 +12,19 @@ const NOT_SERVED = 'This deployment authorizes sellers of NA only.';
 
 let logs: LogCapture;
 let bed: AuthTestBed;
+let everyRegionBed: AuthTestBed;
 
 beforeAll(async () => {
   logs = captureLogs();
-  bed = await AuthTestBed.start({ env: { SERVED_REGIONS: 'NA' } });
+  [bed, everyRegionBed] = await Promise.all([
+    AuthTestBed.start({ env: { SERVED_REGIONS: 'NA' } }),
+    AuthTestBed.start(),
+  ]);
 });
 
 afterAll(async () => {
   logs.restore();
-  await bed?.stop();
+  await Promise.all([bed, everyRegionBed].map((b) => b?.stop()));
 });
 
 async function writesNow() {
@@ -56,6 +60,31 @@ describe('a deployment that serves only NA', () => {
     // Assess
     expect(response.statusCode).toBe(302);
     expect(new URL(locationOf(response)).searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('GET /authorize names this deployment’s own callback as redirect_uri, since it is one of several', async () => {
+    // Amazon sends the seller to the app's first registered Redirect URI unless the consent URL
+    // names another; with one stack per region that first URI is another stack's callback, whose
+    // state table has never seen this state.
+
+    // Act
+    const response = await bed.authorize([['region', 'NA']], {
+      host: 'na1234.execute-api.us-east-1.amazonaws.com',
+    });
+
+    // Assess
+    expect(new URL(locationOf(response)).searchParams.get('redirect_uri')).toBe(
+      'https://na1234.execute-api.us-east-1.amazonaws.com/prod/callback',
+    );
+  });
+
+  it('GET /authorize on a deployment that serves every region leaves redirect_uri to the app registration', async () => {
+    // Act
+    const response = await everyRegionBed.authorize([['region', 'EU']]);
+
+    // Assess
+    expect(response.statusCode).toBe(302);
+    expect(new URL(locationOf(response)).searchParams.has('redirect_uri')).toBe(false);
   });
 
   it('GET /login from a European Seller Central host answers 400 and creates no state', async () => {
@@ -137,6 +166,6 @@ describe('a deployment that serves only NA', () => {
   });
 
   it('leaks no code, token or client secret in any log line or response', () => {
-    expectNoSecretsLeaked([bed], logs, 'Region not served');
+    expectNoSecretsLeaked([bed, everyRegionBed], logs, 'Region not served');
   });
 });
