@@ -178,9 +178,10 @@ export class LwaTokenService extends Construct {
    * When this service's stack has a concrete AWS region (one stack per region), the function also
    * gets `TOKEN_SECRET_REGIONS`, this service's SP-API regions mapped to that AWS region, merged
    * with what the other regions' services granted it, so the token client reads each seller's
-   * secret in the right region. A grantee in another region's stack gets the same statements with
-   * the region named literally (no cross-region reference): the key as `key/*` of that region,
-   * still only through its Secrets Manager and only for token secrets.
+   * secret in the right region. A grantee in a stack of another environment (another region, or an
+   * explicit account) gets the same statements with the region named literally, since CloudFormation
+   * cannot reference across environments: the key as `key/*` of that region, still only through
+   * its Secrets Manager and only for token secrets.
    */
   public grantReadTokens(grantee: iam.IGrantable): iam.Grant {
     const serviceStack = Stack.of(this);
@@ -196,7 +197,8 @@ export class LwaTokenService extends Construct {
       addTokenSecretRegions(grantee, this, awsRegion);
     }
     const granteeStack = Construct.isConstruct(grantee) ? Stack.of(grantee) : serviceStack;
-    if (granteeStack === serviceStack || granteeStack.region === awsRegion) {
+    // CloudFormation references only work within one environment (account and region).
+    if (granteeStack === serviceStack || granteeStack.environment === serviceStack.environment) {
       return this.tokenStore.grantReadTokens(grantee);
     }
     return this.tokenStore.grantReadTokensAcrossRegions(grantee, awsRegion);

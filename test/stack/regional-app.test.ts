@@ -267,6 +267,29 @@ describe('grantReadTokens across regional services: conflicts fail synth', () =>
   });
 });
 
+describe('grantReadTokens to a consumer stack with an explicit account in the same region', () => {
+  test('uses the literal form, since CloudFormation cannot reference across environments', () => {
+    const app = new App({ context: { deployments: '{"us-east-1":["NA"]}', 'aws:cdk:bundling-stacks': [] } });
+    const [east] = buildLwaTokenApp(app, { nagChecks: false });
+    const consumerStack = new Stack(app, 'Consumer', {
+      env: { region: 'us-east-1', account: '123456789012' },
+    });
+    const consumer = new lambda.Function(consumerStack, 'Consumer', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    east?.service.grantReadTokens(consumer);
+    expect(() => app.synth()).not.toThrow();
+    const decrypt = statementsOfRole(Template.fromStack(consumerStack), 'ConsumerServiceRole').find((s) =>
+      actionsOf(s).includes('kms:Decrypt'),
+    );
+    expect(resourcesOf(decrypt as PolicyStatement).map(flatten)).toEqual([
+      'arn:<AWS::Partition>:kms:us-east-1:<AWS::AccountId>:key/*',
+    ]);
+  });
+});
+
 describe('without deployments', () => {
   test('one environment-agnostic stack, as before', () => {
     const stacks = buildLwaTokenApp(appWithoutBundling());
