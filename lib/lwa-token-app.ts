@@ -88,11 +88,13 @@ function regionalStacks(app: App, config: AppConfig, deployments: RegionalDeploy
       },
     });
   });
-  const primaryStack = stacks[deployments.indexOf(primary as RegionalDeployment)];
   // `cdk deploy --all` creates the primary (and the replicas) before the stacks that read them.
-  for (const stack of stacks)
-    if (primaryStack && stack !== primaryStack)
+  const primaryStack = stacks.find((stack) => stack.service.clientSecretRotation !== undefined);
+  for (const stack of stacks) {
+    if (primaryStack && stack !== primaryStack) {
       stack.addStackDependency(primaryStack, 'reads the replica of the primary app secret');
+    }
+  }
   return stacks;
 }
 
