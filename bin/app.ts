@@ -1,12 +1,4 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { LwaTokenStack } from '../lib';
-import { readAppConfig } from '../lib/app-context';
+import { App } from 'aws-cdk-lib';
+import { buildLwaTokenApp } from '../lib/lwa-token-app';
 
-const app = new App();
-const config = readAppConfig(app.node);
-
-// No env: the template is account- and region-agnostic, so synth needs no credentials.
-new LwaTokenStack(app, 'LwaTokenStack', { stackName: config.stackName, service: config.service });
-
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+buildLwaTokenApp(new App());

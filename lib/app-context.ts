@@ -1,8 +1,9 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import type { Node } from 'constructs';
-import { LWA_REGIONS, type LwaRegion } from './defaults';
+import { isLwaRegion, LWA_REGIONS, type LwaRegion } from './defaults';
 import type { LwaTokenServiceProps } from './lwa-token-service';
+import { AWS_REGION_PATTERN } from './validation';
 
 /**
  * Context keys the app reads (`cdk.json` or `-c key=value`). Values given on
@@ -30,6 +31,7 @@ export const CONTEXT_KEYS = [
   'applicationId',
   'draftApplication',
   'alarmTopicArn',
+  'deployments',
 ] as const;
 
 type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -40,6 +42,17 @@ export interface AppConfig {
   readonly stackName: string;
   /** Props of the service, only the ones set in context. */
   readonly service: LwaTokenServiceProps;
+  /**
+   * One stack per AWS region, each serving the SP-API regions mapped to it (`-c deployments=…`),
+   * in the order given; unset for the single environment-agnostic stack.
+   */
+  readonly deployments?: RegionalDeployment[];
+}
+
+/** One entry of the `deployments` context: an AWS region and the SP-API regions its stack serves. */
+export interface RegionalDeployment {
+  readonly awsRegion: string;
+  readonly spApiRegions: LwaRegion[];
 }
 
 export const DEFAULT_STACK_NAME = 'LwaTokenService';
@@ -166,7 +179,91 @@ export function readAppConfig(node: Node): AppConfig {
     service.alarmTopicArn = alarmTopicArn;
   }
 
-  return { stackName: optionalString(raw, 'stackName') ?? DEFAULT_STACK_NAME, service };
+  const deployments = readDeployments(raw);
+  if (deployments !== undefined && service.refreshRegions !== undefined) {
+    throw new ContextError(
+      'refreshRegions',
+      'cannot be combined with deployments, which gives each regional stack its SP-API regions; drop refreshRegions',
+      raw('refreshRegions'),
+    );
+  }
+  return {
+    stackName: optionalString(raw, 'stackName') ?? DEFAULT_STACK_NAME,
+    service,
+    ...(deployments === undefined ? {} : { deployments }),
+  };
+}
+
+const DEPLOYMENTS_EXAMPLE = `{"us-east-1":["NA"],"eu-west-1":["EU"],"us-west-2":["FE"]}`;
+
+/**
+ * `deployments`: a JSON object of AWS region to the SP-API regions its stack serves. Every SP-API
+ * region named belongs to exactly one AWS region, because a seller's token is refreshed by one
+ * stack only.
+ */
+function readDeployments(raw: Raw): RegionalDeployment[] | undefined {
+  const value = raw('deployments');
+  if (value === undefined || value === null) return undefined;
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new ContextError(
+        'deployments',
+        `must be a JSON object of AWS region to a list of SP-API regions, e.g. ${DEPLOYMENTS_EXAMPLE}`,
+        value,
+      );
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ContextError(
+      'deployments',
+      `must be an object of AWS region to a list of SP-API regions, e.g. ${DEPLOYMENTS_EXAMPLE}`,
+      value,
+    );
+  }
+  const entries = Object.entries(parsed);
+  if (entries.length === 0) {
+    throw new ContextError(
+      'deployments',
+      `must name at least one AWS region, e.g. ${DEPLOYMENTS_EXAMPLE}; drop the key for one environment-agnostic stack`,
+      value,
+    );
+  }
+  const owner = new Map<string, string>();
+  return entries.map(([awsRegion, spApiRegions]) => {
+    if (!AWS_REGION_PATTERN.test(awsRegion)) {
+      throw new ContextError(
+        'deployments',
+        `has "${awsRegion}" where an AWS region name such as us-east-1 or eu-west-1 belongs`,
+        value,
+      );
+    }
+    if (
+      !Array.isArray(spApiRegions) ||
+      spApiRegions.length === 0 ||
+      spApiRegions.some((region) => typeof region !== 'string' || !isLwaRegion(region))
+    ) {
+      throw new ContextError(
+        'deployments',
+        `maps ${awsRegion} to ${JSON.stringify(spApiRegions)}; give a non-empty list of the SP-API regions ${LWA_REGIONS.join(', ')}`,
+        value,
+      );
+    }
+    for (const region of spApiRegions as string[]) {
+      const other = owner.get(region);
+      if (other !== undefined) {
+        throw new ContextError(
+          'deployments',
+          `names the SP-API region ${region} under both ${other} and ${awsRegion}; each SP-API region must be served by exactly one AWS region`,
+          value,
+        );
+      }
+      owner.set(region, awsRegion);
+    }
+    return { awsRegion, spApiRegions: spApiRegions as LwaRegion[] };
+  });
 }
 
 type Raw = (key: ContextKey) => unknown;

@@ -125,7 +125,7 @@ export class ClientSecretRotation extends Construct {
       timeout,
       logRetention: props.logRetention ?? DEFAULTS.logRetention,
       environment: {
-        APP_SECRET_ID: store.appSecret.secretArn,
+        APP_SECRET_ID: store.appSecretId,
         STATE_TABLE_NAME: store.stateTable.tableName,
         LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
         SPAPI_ENDPOINTS: JSON.stringify(spApiEndpoints),
@@ -174,23 +174,9 @@ export class ClientSecretRotation extends Construct {
     );
     grantPutLifecycleEvents(eventBus, handler.role);
 
-    // Published by the refresh handler through Powertools Metrics (namespace and service dimension).
-    this.appCredentialFaultsMetric = new cloudwatch.Metric({
-      namespace: DEFAULTS.metricsNamespace,
-      metricName: 'AppCredentialFaults',
-      dimensionsMap: { service: 'refresher' },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-    });
-    this.appCredentialFaultsAlarm = new cloudwatch.Alarm(this, 'AppCredentialFaultsAlarm', {
-      alarmDescription:
-        'LWA rejected the app credentials (invalid_client): refreshes are stopped and access tokens expire within the hour. Run `npx lwa-tokens client-secret-status`; if the client secret expired or was replaced, put the current one from the Developer Console into the app secret, or run `npx lwa-tokens rotate-client-secret`.',
-      metric: this.appCredentialFaultsMetric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const faults = createAppCredentialFaultsAlarm(this);
+    this.appCredentialFaultsMetric = faults.metric;
+    this.appCredentialFaultsAlarm = faults.alarm;
 
     this.clientSecretExpiringMetric = new cloudwatch.Metric({
       namespace: DEFAULTS.metricsNamespace,
@@ -224,4 +210,33 @@ export class ClientSecretRotation extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+/**
+ * The refresher's `AppCredentialFaults` metric and its alarm, in `scope` as `AppCredentialFaultsAlarm`.
+ * Part of {@link ClientSecretRotation}; a deployment without the rotation creates it on its own,
+ * because its refresher fails just as hard on a rejected client secret.
+ */
+export function createAppCredentialFaultsAlarm(scope: Construct): {
+  metric: cloudwatch.Metric;
+  alarm: cloudwatch.Alarm;
+} {
+  // Published by the refresh handler through Powertools Metrics (namespace and service dimension).
+  const metric = new cloudwatch.Metric({
+    namespace: DEFAULTS.metricsNamespace,
+    metricName: 'AppCredentialFaults',
+    dimensionsMap: { service: 'refresher' },
+    statistic: cloudwatch.Stats.SUM,
+    period: Duration.minutes(5),
+  });
+  const alarm = new cloudwatch.Alarm(scope, 'AppCredentialFaultsAlarm', {
+    alarmDescription:
+      'LWA rejected the app credentials (invalid_client): refreshes are stopped and access tokens expire within the hour. Run `npx lwa-tokens client-secret-status`; if the client secret expired or was replaced, put the current one from the Developer Console into the app secret, or run `npx lwa-tokens rotate-client-secret`.',
+    metric,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { metric, alarm };
 }

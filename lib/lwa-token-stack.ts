@@ -43,7 +43,9 @@ export class LwaTokenStack extends Stack {
       value: api.callbackUrl,
     });
     new CfnOutput(this, 'AppSecretArn', {
-      description: 'App credentials secret: put clientId, clientSecret, applicationId and draft here',
+      description: this.service.clientSecretRotation
+        ? 'App credentials secret: put clientId, clientSecret, applicationId and draft here'
+        : "App credentials secret this deployment only reads (a replica, with per-region stacks): put the values into the primary stack's AppSecretArn",
       value: this.service.appSecret.secretArn,
     });
     new CfnOutput(this, 'TokenKmsKeyArn', {
@@ -56,11 +58,13 @@ export class LwaTokenStack extends Stack {
         value: api.deviceAuthorizationsUrl,
       });
     }
-    new CfnOutput(this, 'NotificationQueueArn', {
-      description:
-        'Register in the Developer Console (Notification preferences) for Application client secret expiry and Application client new secret',
-      value: this.service.clientSecretRotation.notificationQueue.queueArn,
-    });
+    if (this.service.clientSecretRotation) {
+      new CfnOutput(this, 'NotificationQueueArn', {
+        description:
+          'Register in the Developer Console (Notification preferences) for Application client secret expiry and Application client new secret',
+        value: this.service.clientSecretRotation.notificationQueue.queueArn,
+      });
+    }
     new CfnOutput(this, 'SellerTableName', {
       description: 'DynamoDB table indexing authorized sellers',
       value: this.service.sellerTable.tableName,

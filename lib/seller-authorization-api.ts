@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { LwaTokenCommonProps } from './common-props';
-import { DEFAULTS, type LwaRegion } from './defaults';
+import { DEFAULTS, LWA_REGIONS, type LwaRegion } from './defaults';
 import type { HandlerBundleName } from './handler-bundles';
 import { grantPutLifecycleEvents } from './lifecycle-events';
 import { acknowledge } from './nag';
@@ -21,6 +21,7 @@ import {
   validateLoginHosts,
   validateRedirectUri,
   validateRefreshLead,
+  validateRegions,
   validateSellerCentralUrls,
 } from './validation';
 
@@ -100,6 +101,13 @@ export interface SellerAuthorizationApiOptions extends LwaTokenCommonProps {
 export interface SellerAuthorizationApiProps extends SellerAuthorizationApiOptions {
   /** Tables, secrets and key the handlers use. */
   readonly tokenStore: TokenStore;
+  /**
+   * The regions whose sellers (and device accounts) the routes authorize: the regions the
+   * refresher keeps fresh, because a token stored for any other region would never be refreshed.
+   * The routes answer 400 for the others (sets `SERVED_REGIONS` when it is not every region).
+   * @default - every region
+   */
+  readonly servedRegions?: LwaRegion[];
 }
 
 /**
@@ -143,6 +151,10 @@ export class SellerAuthorizationApi extends Construct {
     validateIntegerInRange(this, 'apiThrottlingRateLimit', rateLimit, 1, 10_000);
     validateIntegerInRange(this, 'apiThrottlingBurstLimit', burstLimit, 1, 5_000);
     const logRetention = props.logRetention ?? DEFAULTS.logRetention;
+    const servedRegions = validateRegions(this, props.servedRegions ?? [...LWA_REGIONS]);
+    // Unset means every region, which keeps a default deployment's functions as they were.
+    const servedEnv: Record<string, string> =
+      servedRegions.length === LWA_REGIONS.length ? {} : { SERVED_REGIONS: servedRegions.join(',') };
 
     // What the consent URLs name; public, so configuration rather than a read of the app secret.
     const listingEnv: Record<string, string> = {
@@ -154,6 +166,7 @@ export class SellerAuthorizationApi extends Construct {
     const authorizeEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
       ...listingEnv,
+      ...servedEnv,
     };
     if (props.sellerCentralUrls !== undefined) {
       authorizeEnv.SELLER_CENTRAL_URLS = JSON.stringify(
@@ -163,6 +176,7 @@ export class SellerAuthorizationApi extends Construct {
     const loginEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
       ...listingEnv,
+      ...servedEnv,
     };
     if (props.loginAllowedHosts !== undefined) {
       loginEnv.LOGIN_ALLOWED_HOSTS = validateLoginHosts(this, props.loginAllowedHosts);
@@ -170,17 +184,20 @@ export class SellerAuthorizationApi extends Construct {
     const callbackEnv: Record<string, string> = {
       STATE_TABLE_NAME: store.stateTable.tableName,
       SELLER_TABLE_NAME: store.sellerTable.tableName,
-      APP_SECRET_ID: store.appSecret.secretArn,
+      APP_SECRET_ID: store.appSecretId,
       TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
       LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
       TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
       REFRESH_LEAD_SECONDS: String(leadSeconds),
+      ...servedEnv,
     };
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     callbackEnv.EVENT_BUS_NAME = this.eventBus.eventBusName;
     if (props.redirectUri !== undefined) {
       loginEnv.REDIRECT_URI = validateRedirectUri(this, props.redirectUri);
       callbackEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
+      // /authorize names its callback in the consent URL only when it serves some regions.
+      if (servedEnv.SERVED_REGIONS !== undefined) authorizeEnv.REDIRECT_URI = loginEnv.REDIRECT_URI;
     }
 
     const authorize = this.createHandler('Authorize', 'authorize', authorizeEnv, logRetention);
@@ -297,11 +314,12 @@ export class SellerAuthorizationApi extends Construct {
         environment: {
           STATE_TABLE_NAME: store.stateTable.tableName,
           SELLER_TABLE_NAME: store.sellerTable.tableName,
-          APP_SECRET_ID: store.appSecret.secretArn,
+          APP_SECRET_ID: store.appSecretId,
           TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
           LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
           TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,
           REFRESH_LEAD_SECONDS: String(leadSeconds),
+          ...servedEnv,
         },
         logRetention,
       });

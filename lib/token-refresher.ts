@@ -246,7 +246,7 @@ export class TokenRefresher extends Construct {
       environment: {
         SELLER_TABLE_NAME: store.sellerTable.tableName,
         STATE_TABLE_NAME: store.stateTable.tableName,
-        APP_SECRET_ID: store.appSecret.secretArn,
+        APP_SECRET_ID: store.appSecretId,
         TOKEN_SECRET_PREFIX: store.tokenSecretPrefix,
         LWA_ENDPOINTS: JSON.stringify(lwaEndpoints),
         TOKEN_KMS_KEY_ID: store.encryptionKey.keyArn,

@@ -8,6 +8,7 @@ import { APP_SECRET_PLACEHOLDER, DEFAULTS, SELLER_TABLE_REGION_INDEX_NAME } from
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 import {
   LwaTokenServicePropsError,
+  validateAppSecretSource,
   validateCompleteSecretArn,
   validateKmsKeyArn,
   validateTokenSecretPrefix,
@@ -121,6 +122,27 @@ export interface TokenStoreProps {
    * @default - no extra key grant
    */
   readonly appSecretKeyArn?: string;
+  /**
+   * Name of the app credentials secret the store creates, so that deployments in other AWS regions
+   * can find its replicas by name. Not with `appSecretArn` or `existingAppSecretName`.
+   * @default - a name CloudFormation generates
+   */
+  readonly appSecretName?: string;
+  /**
+   * AWS regions to replicate the created app credentials secret to (Secrets Manager replication):
+   * the regions of the other per-region deployments, which read the replica in their own region.
+   * A client-secret rotation here writes the primary, and Secrets Manager updates every replica.
+   * Each replica is encrypted with its region's `aws/secretsmanager` key. Requires `appSecretName`.
+   * @default - no replicas
+   */
+  readonly appSecretReplicaRegions?: string[];
+  /**
+   * Name of an existing app credentials secret in this stack's AWS region, typically the replica
+   * of another deployment's secret. It is only read (its replica cannot be written), and it must be
+   * encrypted with the region's `aws/secretsmanager` key. Not with `appSecretArn` or `appSecretName`.
+   * @default - the secret is created, or imported by `appSecretArn`
+   */
+  readonly existingAppSecretName?: string;
 }
 
 /**
@@ -140,6 +162,8 @@ export class TokenStore extends Construct {
   public readonly stateTable: dynamodb.Table;
   /** The app credentials secret (created or imported). */
   public readonly appSecret: secretsmanager.ISecret;
+  /** How the functions name the app secret (`APP_SECRET_ID`): its ARN, or its name when imported by name. */
+  public readonly appSecretId: string;
   /** Prefix of the token secrets. */
   public readonly tokenSecretPrefix: string;
   /** IAM resource pattern that matches every token secret and nothing else. */
@@ -149,6 +173,8 @@ export class TokenStore extends Construct {
 
   private readonly appSecretKeyArn?: string;
   private readonly appSecretUsesStoreKey: boolean;
+  /** The app secret's ARN in IAM statements: `-??????` stands for the suffix of a secret imported by name. */
+  private readonly appSecretPolicyArn: string;
 
   constructor(scope: Construct, id: string, props: TokenStoreProps = {}) {
     super(scope, id);
@@ -219,9 +245,24 @@ export class TokenStore extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    if (props.appSecretArn !== undefined) {
+    validateAppSecretSource(this, props);
+    if (props.existingAppSecretName !== undefined) {
+      // A replica keeps the primary's name; its ARN suffix is not known here, hence the wildcard.
+      const name = props.existingAppSecretName;
+      this.appSecret = secretsmanager.Secret.fromSecretNameV2(this, 'AppSecret', name);
+      this.appSecretId = name;
+      this.appSecretPolicyArn = `${Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      })}-??????`;
+      this.appSecretUsesStoreKey = false;
+    } else if (props.appSecretArn !== undefined) {
       const arn = validateCompleteSecretArn(this, 'appSecretArn', props.appSecretArn);
       this.appSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'AppSecret', arn);
+      this.appSecretId = this.appSecret.secretArn;
+      this.appSecretPolicyArn = this.appSecret.secretArn;
       this.appSecretKeyArn =
         props.appSecretKeyArn === undefined
           ? undefined
@@ -237,6 +278,9 @@ export class TokenStore extends Construct {
         // constant, because changing it would make CloudFormation overwrite them.
         secretStringValue: SecretValue.unsafePlainText(JSON.stringify(APP_SECRET_PLACEHOLDER)),
         removalPolicy: RemovalPolicy.RETAIN,
+        secretName: props.appSecretName,
+        // The replica's key stays the default: the region's aws/secretsmanager key.
+        replicaRegions: props.appSecretReplicaRegions?.map((region) => ({ region })),
       });
       acknowledge(
         secret,
@@ -244,6 +288,8 @@ export class TokenStore extends Construct {
         "LWA client secrets expire on Amazon's schedule and are rotated by the client-secret rotation function when SP-API notifies it (keeping previousClientSecret for the overlap), not on a Secrets Manager rotation schedule.",
       );
       this.appSecret = secret;
+      this.appSecretId = secret.secretArn;
+      this.appSecretPolicyArn = secret.secretArn;
       this.appSecretUsesStoreKey = true;
     }
 
@@ -267,6 +313,46 @@ export class TokenStore extends Construct {
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [this.tokenSecretArnPattern],
     }).combine(this.grantTokenKey(grantee, ['kms:Decrypt']));
+  }
+
+  /**
+   * {@link grantReadTokens} for a grantee in another AWS region's stack, which CloudFormation
+   * cannot hand this stack's key ARN: the same two statements with this store's region named
+   * literally and the account as the grantee stack's own, the key matched as any key of that
+   * region but usable only through that region's Secrets Manager and only for token secrets.
+   * `region` must be this store's concrete AWS region.
+   */
+  public grantReadTokensAcrossRegions(grantee: iam.IGrantable, region: string): iam.Grant {
+    const tokenSecrets = `arn:${Aws.PARTITION}:secretsmanager:${region}:${Aws.ACCOUNT_ID}:secret:${this.tokenSecretPrefix}/*`;
+    const regionKeys = `arn:${Aws.PARTITION}:kms:${region}:${Aws.ACCOUNT_ID}:key/*`;
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgeWildcardResource(
+        principal,
+        tokenSecrets,
+        `One secret per seller and region is created at run time in ${region}, so access is scoped to the token-secret name prefix there.`,
+      );
+      acknowledgeWildcardResource(
+        principal,
+        regionKeys,
+        `The token key lives in the ${region} stack, which another region's stack cannot reference; kms:ViaService and the SecretARN encryption context limit it to token secrets read through Secrets Manager in ${region}.`,
+      );
+    }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [tokenSecrets],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [regionKeys],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+          StringLike: { 'kms:EncryptionContext:SecretARN': tokenSecrets },
+        },
+      }),
+    );
   }
 
   /**
@@ -342,7 +428,7 @@ export class TokenStore extends Construct {
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: secretActions,
-      resourceArns: [this.appSecret.secretArn],
+      resourceArns: [this.appSecretPolicyArn],
     });
     const keyArn = this.appSecretUsesStoreKey ? this.encryptionKey.keyArn : this.appSecretKeyArn;
     if (keyArn === undefined) return grant;

@@ -321,3 +321,47 @@ export function validateApplicationId(scope: IConstruct, applicationId: string):
   }
   return applicationId;
 }
+
+/** The app secret is created (optionally named and replicated), or imported by ARN, or by name: one of them. */
+export function validateAppSecretSource(
+  scope: IConstruct,
+  props: {
+    readonly appSecretArn?: string;
+    readonly appSecretName?: string;
+    readonly appSecretReplicaRegions?: string[];
+    readonly existingAppSecretName?: string;
+    readonly appSecretKeyArn?: string;
+  },
+): void {
+  const creates = props.appSecretName !== undefined || props.appSecretReplicaRegions !== undefined;
+  const imports = [props.appSecretArn, props.existingAppSecretName].filter((v) => v !== undefined).length;
+  if (imports > 1 || (imports === 1 && creates)) {
+    throw new LwaTokenServicePropsError(
+      scope,
+      'Pass one app secret source: appSecretArn (import by ARN), existingAppSecretName (import a replica by name), or appSecretName/appSecretReplicaRegions (create it).',
+    );
+  }
+  if (props.appSecretReplicaRegions !== undefined && props.appSecretName === undefined) {
+    throw new LwaTokenServicePropsError(
+      scope,
+      'appSecretReplicaRegions needs appSecretName: the other regions find their replica by that name.',
+    );
+  }
+  for (const region of props.appSecretReplicaRegions ?? []) {
+    if (!Token.isUnresolved(region) && !AWS_REGION_PATTERN.test(region)) {
+      throw new LwaTokenServicePropsError(
+        scope,
+        `appSecretReplicaRegions must hold AWS region names such as eu-west-1; got ${JSON.stringify(region)}.`,
+      );
+    }
+  }
+  if (props.existingAppSecretName !== undefined && props.appSecretKeyArn !== undefined) {
+    throw new LwaTokenServicePropsError(
+      scope,
+      'appSecretKeyArn does not apply to existingAppSecretName: a replica read by name must use its region’s aws/secretsmanager key.',
+    );
+  }
+}
+
+/** An AWS region name such as `us-east-1` or `ap-southeast-2`. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;

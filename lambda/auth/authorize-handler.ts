@@ -5,18 +5,20 @@ import { createDocumentClient } from '../shared/aws-clients';
 import { systemClock } from '../shared/clock';
 import { createLogger } from '../shared/logger';
 import type { AccountType } from '../shared/marketplaces';
-import type { Region } from '../shared/regions';
+import { REGIONS, type Region } from '../shared/regions';
 import { appListingFromEnv } from './app-listing';
 import { loadAuthorizeConfig } from './config';
 import { resolveConsentTarget } from './consent-target';
 import { errorToResponse } from './errors-to-responses';
 import { readQueryParams } from './query-params';
+import { callbackUrlFor } from './redirect-uri';
 import { redirect } from './responses';
 import { AUTHORIZE_PARAMS } from './route-params';
-import { startAuthorization } from './seller-authorization';
+import { assertRegionServed, startAuthorization } from './seller-authorization';
 import { StateStore } from './state-store';
 
 const config = loadAuthorizeConfig();
+const servesEveryRegion = REGIONS.every((region) => config.servedRegions.includes(region));
 const logger = createLogger();
 const deps = {
   states: new StateStore(createDocumentClient(), config.stateTableName, systemClock),
@@ -38,9 +40,14 @@ export async function handleAuthorize(event: APIGatewayProxyEvent): Promise<APIG
       },
       config.sellerCentralUrls,
     );
+    assertRegionServed(target.region, config.servedRegions);
     const location = await startAuthorization(deps, {
       region: target.region,
       sellerCentralUrl: target.consentBaseUrl,
+      // A deployment serving only some regions is one of several: without redirect_uri, Amazon
+      // sends the seller to the app's first registered Redirect URI, another stack's callback
+      // that has never seen this state.
+      redirectUri: servesEveryRegion ? undefined : callbackUrlFor(event, config.redirectUri),
     });
     logger.info('Authorization started', {
       region: target.region,

@@ -3,6 +3,7 @@ import {
   getStringFromEnv,
   loadLwaEndpoints,
   loadRefreshTiming,
+  loadServedRegions,
   parseRegionUrlMap,
 } from '../shared/env';
 import { DEFAULT_LOGIN_HOSTS, DEFAULT_SELLER_CENTRAL_URLS, isRegion, type Region } from '../shared/regions';
@@ -12,11 +13,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export interface AuthorizeConfig {
   readonly stateTableName: string;
+  readonly servedRegions: readonly Region[];
   readonly sellerCentralUrls: Readonly<Record<Region, string>>;
+  /** Overrides the callback URL derived from the request, e.g. behind a custom domain. */
+  readonly redirectUri?: string;
 }
 
 export interface LoginConfig {
   readonly stateTableName: string;
+  readonly servedRegions: readonly Region[];
   /** host[:port] → the region its sellers authorize in. */
   readonly loginHosts: Readonly<Record<string, Region>>;
   /** Overrides the callback URL derived from the request, e.g. behind a custom domain. */
@@ -27,6 +32,7 @@ export interface CallbackConfig {
   readonly stateTableName: string;
   readonly sellerTableName: string;
   readonly appSecretId: string;
+  readonly servedRegions: readonly Region[];
   readonly tokenSecretPrefix: string;
   readonly lwaEndpoints: Readonly<Record<Region, string>>;
   readonly kmsKeyId: string;
@@ -40,16 +46,19 @@ export interface CallbackConfig {
 export function loadAuthorizeConfig(env: Env = process.env): AuthorizeConfig {
   return {
     stateTableName: getStringFromEnv('STATE_TABLE_NAME', env),
+    servedRegions: loadServedRegions(env),
     sellerCentralUrls: {
       ...DEFAULT_SELLER_CENTRAL_URLS,
       ...parseRegionUrlMap('SELLER_CENTRAL_URLS', env.SELLER_CENTRAL_URLS?.trim() || '{}'),
     },
+    redirectUri: optionalUrl('REDIRECT_URI', env),
   };
 }
 
 export function loadLoginConfig(env: Env = process.env): LoginConfig {
   return {
     stateTableName: getStringFromEnv('STATE_TABLE_NAME', env),
+    servedRegions: loadServedRegions(env),
     loginHosts: parseLoginHosts(env.LOGIN_ALLOWED_HOSTS),
     redirectUri: optionalUrl('REDIRECT_URI', env),
   };
@@ -60,6 +69,7 @@ export function loadCallbackConfig(env: Env = process.env): CallbackConfig {
     stateTableName: getStringFromEnv('STATE_TABLE_NAME', env),
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
     appSecretId: getStringFromEnv('APP_SECRET_ID', env),
+    servedRegions: loadServedRegions(env),
     tokenSecretPrefix: getStringFromEnv('TOKEN_SECRET_PREFIX', env, DEFAULT_TOKEN_SECRET_PREFIX),
     lwaEndpoints: loadLwaEndpoints(env),
     kmsKeyId: getStringFromEnv('TOKEN_KMS_KEY_ID', env),

@@ -5,7 +5,7 @@ import { errorName } from '../shared/logger';
 import { UnknownMarketplaceError } from './consent-target';
 import { BadParameterError } from './query-params';
 import { htmlPage } from './responses';
-import { InvalidStateError, TokenExchangeError } from './seller-authorization';
+import { InvalidStateError, RegionNotServedError, TokenExchangeError } from './seller-authorization';
 
 const START_AGAIN =
   'Please start the authorization again from the application’s authorize link or from Seller Central.';
@@ -31,6 +31,14 @@ export function errorToResponse(error: unknown, logger: Logger, route: string): 
       400,
       'This link is not valid',
       `${problem} Valid marketplace parameters (country code or marketplace id): ${error.validChoices.join(', ')}.`,
+    );
+  }
+  if (error instanceof RegionNotServedError) {
+    logger.warn('Region not served', { route, region: error.region, servedRegions: error.servedRegions });
+    return htmlPage(
+      400,
+      'This region is served by another deployment',
+      `This deployment authorizes sellers of ${error.servedRegions.join(', ')} only. Please authorize your ${error.region} account from the authorize link of the deployment that serves ${error.region}.`,
     );
   }
   if (error instanceof InvalidStateError) {

@@ -12,7 +12,7 @@ import { BadParameterError, readQueryParams } from './query-params';
 import { callbackUrlFor } from './redirect-uri';
 import { redirect } from './responses';
 import { LOGIN_PARAMS } from './route-params';
-import { startLogin } from './seller-authorization';
+import { assertRegionServed, startLogin } from './seller-authorization';
 import { StateStore } from './state-store';
 
 const config = loadLoginConfig();
@@ -33,6 +33,7 @@ export async function handleLogin(event: APIGatewayProxyEvent): Promise<APIGatew
     const params = readQueryParams(event, LOGIN_PARAMS);
     const callbackUri = parseAllowedCallback(params.amazon_callback_uri as string);
     const region = config.loginHosts[callbackUri.host] as Region;
+    assertRegionServed(region, config.servedRegions);
     const sellerId = params.selling_partner_id;
     const location = await startLogin(deps, {
       amazonCallbackUri: callbackUri,

@@ -29,6 +29,25 @@ export class TokenExchangeError extends Error {
   }
 }
 
+/**
+ * The region is not one this deployment refreshes. Authorizing it anyway would store a token
+ * secret that no refresher renews, so the seller's access would lapse within the hour.
+ */
+export class RegionNotServedError extends Error {
+  constructor(
+    readonly region: Region,
+    readonly servedRegions: readonly Region[],
+  ) {
+    super(`This deployment serves ${servedRegions.join(', ')}, not ${region}.`);
+    this.name = 'RegionNotServedError';
+  }
+}
+
+/** Throws {@link RegionNotServedError} unless `region` is one of `servedRegions`. */
+export function assertRegionServed(region: Region, servedRegions: readonly Region[]): void {
+  if (!servedRegions.includes(region)) throw new RegionNotServedError(region, servedRegions);
+}
+
 export interface StartAuthorizationDeps {
   readonly states: StateStore;
   readonly appListing: AppListingSource;
@@ -37,7 +56,12 @@ export interface StartAuthorizationDeps {
 /** `/authorize`: a fresh single-use state bound to the region, and the Seller Central consent URL. */
 export async function startAuthorization(
   deps: StartAuthorizationDeps,
-  input: { region: Region; sellerCentralUrl: string },
+  input: {
+    region: Region;
+    sellerCentralUrl: string;
+    /** This deployment's callback, when the app registers several Redirect URIs (one per stack). */
+    redirectUri?: string;
+  },
 ): Promise<string> {
   // The listing first: a deployment without an application id must not leave unused states behind.
   const listing = await deps.appListing.get();
@@ -45,6 +69,7 @@ export async function startAuthorization(
   const consent = new URL('/apps/authorize/consent', input.sellerCentralUrl);
   consent.searchParams.set('application_id', listing.applicationId);
   consent.searchParams.set('state', state);
+  if (input.redirectUri !== undefined) consent.searchParams.set('redirect_uri', input.redirectUri);
   if (listing.draft) consent.searchParams.set('version', 'beta');
   return consent.toString();
 }
@@ -82,6 +107,8 @@ export interface CompleteAuthorizationDeps {
   readonly random: () => number;
   readonly retry: BackoffOptions;
   readonly config: {
+    /** Regions this deployment refreshes; a state or callback for any other region is refused. */
+    readonly servedRegions?: readonly Region[];
     readonly tokenSecretPrefix: string;
     readonly lwaEndpoints: Readonly<Record<Region, string>>;
     readonly kmsKeyId: string;
@@ -122,6 +149,8 @@ export async function completeAuthorization(
   deps: CompleteAuthorizationDeps,
   input: CompleteAuthorizationInput,
 ): Promise<AuthorizationOutcome> {
+  const served = deps.config.servedRegions;
+  if (input.regionHint && served) assertRegionServed(input.regionHint, served);
   // Unusable app credentials fail here, before the single-use state is spent.
   await deps.appCredentials.get();
   // Spent only if it matches this callback: a refused callback leaves it for the seller's real one.
@@ -131,6 +160,10 @@ export async function completeAuthorization(
   });
   if (!consumed.ok) throw new InvalidStateError(consumed.reason);
   const { region } = consumed.state;
+  // Before the code is exchanged: nothing may be stored for a region no refresher here renews.
+  // (This stack's /authorize never issues such a state; one from before a change of
+  // deployments is spent, as the seller must start again at the right stack anyway.)
+  if (served) assertRegionServed(region, served);
 
   const issuedAtMs = deps.clock();
   const tokens = await exchangeCode(deps, region, input);

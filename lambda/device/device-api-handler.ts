@@ -5,7 +5,7 @@ import { AppCredentialsError, AppCredentialsProvider } from '../shared/app-crede
 import { createDocumentClient, createSecretsManagerClient, DEFAULT_AWS_RETRY } from '../shared/aws-clients';
 import { realSleep } from '../shared/backoff';
 import { systemClock } from '../shared/clock';
-import { getStringFromEnv, loadLwaEndpoints, loadRefreshTiming } from '../shared/env';
+import { getStringFromEnv, loadLwaEndpoints, loadRefreshTiming, loadServedRegions } from '../shared/env';
 import { createLogger, errorName } from '../shared/logger';
 import { LwaClient, LwaError } from '../shared/lwa-client';
 import { isRegion } from '../shared/regions';
@@ -38,6 +38,8 @@ const deps: DeviceApiDeps = {
     ...loadRefreshTiming(process.env),
   },
 };
+
+const servedRegions = loadServedRegions(process.env);
 
 const MAX_BODY_BYTES = 4096;
 
@@ -101,6 +103,14 @@ async function start(
     return json(400, {
       error: 'invalid_request',
       message: 'Send a JSON body {"region": "NA"|"EU"|"FE", "scope": "<LWA scope, e.g. profile>"}.',
+    });
+  }
+  // An account stored for a region this deployment's refresher skips would lapse within the hour.
+  if (!servedRegions.includes(body.region)) {
+    logger.warn('Region not served', { region: body.region, servedRegions });
+    return json(400, {
+      error: 'region_not_served',
+      message: `This deployment authorizes ${servedRegions.join(', ')} only; start the device authorization for ${body.region} on the deployment that serves ${body.region}.`,
     });
   }
   const started = await startDeviceAuthorization(

@@ -1,4 +1,4 @@
-import { DEFAULT_LWA_ENDPOINTS, isRegion, type Region } from './regions';
+import { DEFAULT_LWA_ENDPOINTS, isRegion, REGIONS, type Region } from './regions';
 import { DEFAULT_REFRESH_LEAD_SECONDS, DEFAULT_REFRESH_SPREAD_SECONDS } from './scheduling';
 
 /** Raised at cold start when the environment is missing or malformed; names the variable and what to do. */
@@ -79,6 +79,15 @@ export function parseRegionList(name: string, raw: string): Region[] {
     );
   }
   return [...new Set(regions)] as Region[];
+}
+
+/**
+ * `SERVED_REGIONS`: the regions whose sellers and device accounts this deployment may authorize,
+ * which are the regions its refresher keeps fresh (a per-region stack sets it). Unset, every
+ * region is served.
+ */
+export function loadServedRegions(env: Env): Region[] {
+  return parseRegionList('SERVED_REGIONS', env.SERVED_REGIONS?.trim() || REGIONS.join(','));
 }
 
 /**

@@ -81,4 +81,46 @@ describe('readAppConfig', () => {
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });
+
+  test('-c deployments: one entry per AWS region with its SP-API regions, in the order given', () => {
+    const config = read({ deployments: '{"us-east-1":["NA"],"eu-west-1":["EU"],"us-west-2":["FE"]}' });
+    expect(config.deployments).toEqual([
+      { awsRegion: 'us-east-1', spApiRegions: ['NA'] },
+      { awsRegion: 'eu-west-1', spApiRegions: ['EU'] },
+      { awsRegion: 'us-west-2', spApiRegions: ['FE'] },
+    ]);
+    expect(read({ deployments: { 'eu-central-1': ['EU', 'FE'] } }).deployments).toEqual([
+      { awsRegion: 'eu-central-1', spApiRegions: ['EU', 'FE'] },
+    ]);
+    expect(read({}).deployments).toBeUndefined();
+  });
+
+  test.each([
+    [
+      { deployments: '{us-east-1: NA}' },
+      /Context key "deployments" must be a JSON object of AWS region to a list/,
+    ],
+    [{ deployments: '["us-east-1"]' }, /Context key "deployments" must be an object of AWS region/],
+    [{ deployments: '{}' }, /Context key "deployments" must name at least one AWS region/],
+    [
+      { deployments: '{"NA":["NA"]}' },
+      /Context key "deployments" has "NA" where an AWS region name such as us-east-1 or eu-west-1 belongs/,
+    ],
+    [
+      { deployments: '{"us-east-1":["US"]}' },
+      /Context key "deployments" maps us-east-1 to \["US"\]; give a non-empty list of the SP-API regions NA, EU, FE/,
+    ],
+    [{ deployments: '{"us-east-1":[]}' }, /maps us-east-1 to \[\]; give a non-empty list/],
+    [{ deployments: '{"us-east-1":"NA"}' }, /maps us-east-1 to "NA"; give a non-empty list/],
+    [
+      { deployments: '{"us-east-1":["NA","EU"],"eu-west-1":["EU"]}' },
+      /names the SP-API region EU under both us-east-1 and eu-west-1; each SP-API region must be served by exactly one AWS region/,
+    ],
+    [
+      { deployments: '{"us-east-1":["NA"]}', refreshRegions: 'NA' },
+      /Context key "refreshRegions" cannot be combined with deployments/,
+    ],
+  ])('rejects deployments %j', (context, message) => {
+    expect(() => read(context)).toThrow(message);
+  });
 });

@@ -1,6 +1,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import type { ClientSecretRotation } from '../../lib/client-secret-rotation';
 import { LwaRegion } from '../../lib/defaults';
 import { LwaTokenService, type LwaTokenServiceProps } from '../../lib/lwa-token-service';
 import { LwaTokenStack } from '../../lib/lwa-token-stack';
@@ -22,6 +23,12 @@ function synth(props: LwaTokenServiceProps = {}): {
   const stack = new Stack(appWithoutBundling(), 'TestStack');
   const service = new LwaTokenService(stack, 'Service', props);
   return { stack, service, template: Template.fromStack(stack) };
+}
+
+/** The rotation the service creates by default (`rotateClientSecret` unset). */
+function rotationOf(service: LwaTokenService): ClientSecretRotation {
+  if (!service.clientSecretRotation) throw new Error('the service has no client-secret rotation');
+  return service.clientSecretRotation;
 }
 
 function logicalId(stack: Stack, construct: IConstruct): string {
@@ -51,8 +58,8 @@ describe('default service', () => {
   let deadLetterQueueId: string;
   beforeAll(() => {
     ({ stack, service, template } = synth());
-    queueId = logicalId(stack, service.clientSecretRotation.notificationQueue);
-    deadLetterQueueId = logicalId(stack, service.clientSecretRotation.notificationDeadLetterQueue);
+    queueId = logicalId(stack, rotationOf(service).notificationQueue);
+    deadLetterQueueId = logicalId(stack, rotationOf(service).notificationDeadLetterQueue);
   });
 
   describe('notification queue', () => {
@@ -110,7 +117,7 @@ describe('default service', () => {
     });
 
     test('the rotation function consumes it in batches of 10 with partial batch failures, at most 2 at a time', () => {
-      const functionId = logicalId(stack, service.clientSecretRotation.rotationFunction);
+      const functionId = logicalId(stack, rotationOf(service).rotationFunction);
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
@@ -303,7 +310,7 @@ describe('default service', () => {
     });
 
     test('each alarm is a public field, so an alarm topic can be attached', () => {
-      const rotation = service.clientSecretRotation;
+      const rotation = rotationOf(service);
       for (const alarm of [
         rotation.appCredentialFaultsAlarm,
         rotation.clientSecretExpiringAlarm,
@@ -378,7 +385,7 @@ describe('imported app secret', () => {
 describe('stack output', () => {
   test('NotificationQueueArn is the notification queue ARN', () => {
     const stack = new LwaTokenStack(appWithoutBundling(), 'OutputStack');
-    const queueId = logicalId(stack, stack.service.clientSecretRotation.notificationQueue);
+    const queueId = logicalId(stack, rotationOf(stack.service).notificationQueue);
     const outputs = Template.fromStack(stack).findOutputs('NotificationQueueArn');
     expect(outputs.NotificationQueueArn?.Value).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
     expect(outputs.NotificationQueueArn?.Description).toMatch(/Notification preferences/);

@@ -97,6 +97,71 @@ describe('imported app secret (appSecretArn)', () => {
   });
 });
 
+describe('served regions follow refreshRegions', () => {
+  test('a service refreshing EU only gives every authorization route SERVED_REGIONS=EU', () => {
+    const template = synth({ refreshRegions: [LwaRegion.EU], deviceAuthorizationApi: true });
+    for (const route of ['GET /authorize', 'GET /login', 'GET /callback', 'device authorization API']) {
+      expect(envOf(template, route)).toMatchObject({ SERVED_REGIONS: 'EU' });
+    }
+  });
+
+  test('the default (every region) leaves the variable unset, so the handlers serve all three', () => {
+    const template = synth({ deviceAuthorizationApi: true });
+    for (const route of ['GET /authorize', 'GET /login', 'GET /callback', 'device authorization API']) {
+      expect(envOf(template, route)).not.toHaveProperty('SERVED_REGIONS');
+    }
+  });
+});
+
+describe('app secret sources for per-region deployments', () => {
+  test('appSecretName and appSecretReplicaRegions name and replicate the created secret', () => {
+    const template = synth({ appSecretName: 'lwa/app', appSecretReplicaRegions: ['eu-west-1'] });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'lwa/app',
+      ReplicaRegions: [{ Region: 'eu-west-1' }],
+    });
+  });
+
+  test('existingAppSecretName: no secret created, the name as APP_SECRET_ID, reads on name-?????? and no key grant', () => {
+    const template = synth({ existingAppSecretName: 'lwa/app', rotateClientSecret: false });
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(envOf(template, 'GET /callback')).toMatchObject({ APP_SECRET_ID: 'lwa/app' });
+    const onSecret = policyStatements(template).filter(({ statement }) =>
+      resourcesOf(statement)
+        .map(flatten)
+        .some((r) => r.includes(':secret:lwa/app')),
+    );
+    expect(onSecret.map(({ statement }) => resourcesOf(statement).map(flatten))).toEqual(
+      onSecret.map(() => [
+        'arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:lwa/app-??????',
+      ]),
+    );
+    expect(onSecret.flatMap(({ statement }) => actionsOf(statement))).toEqual(
+      onSecret.map(() => 'secretsmanager:GetSecretValue'),
+    );
+    const keyConditions = policyStatements(template).map(({ statement }) =>
+      JSON.stringify(statement.Condition?.StringEquals?.['kms:EncryptionContext:SecretARN'] ?? ''),
+    );
+    expect(keyConditions.some((c) => c.includes('lwa/app'))).toBe(false);
+  });
+
+  test.each([
+    [{ appSecretArn: APP_SECRET_ARN, existingAppSecretName: 'lwa/app' }, /Pass one app secret source/],
+    [{ appSecretArn: APP_SECRET_ARN, appSecretName: 'lwa/app' }, /Pass one app secret source/],
+    [
+      { existingAppSecretName: 'lwa/app', appSecretReplicaRegions: ['eu-west-1'] },
+      /Pass one app secret source/,
+    ],
+    [{ appSecretReplicaRegions: ['eu-west-1'] }, /appSecretReplicaRegions needs appSecretName/],
+    [
+      { appSecretName: 'lwa/app', appSecretReplicaRegions: ['EU'] },
+      /AWS region names such as eu-west-1; got "EU"/,
+    ],
+  ])('rejects %j', (props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+});
+
 describe('sellers table: existing vs props', () => {
   test('existingSellerTable: no sellers table created; env and IAM use the existing one', () => {
     const stack = new Stack(appWithoutBundling(), 'TestStack');

@@ -4,7 +4,11 @@ import { UnknownMarketplaceError } from '../../../lambda/auth/consent-target';
 import { errorToResponse } from '../../../lambda/auth/errors-to-responses';
 import { BadParameterError } from '../../../lambda/auth/query-params';
 import { escapeHtml, htmlPage, redirect, SECURITY_HEADERS } from '../../../lambda/auth/responses';
-import { InvalidStateError, TokenExchangeError } from '../../../lambda/auth/seller-authorization';
+import {
+  InvalidStateError,
+  RegionNotServedError,
+  TokenExchangeError,
+} from '../../../lambda/auth/seller-authorization';
 import { AppCredentialsError } from '../../../lambda/shared/app-credentials';
 import { LwaError } from '../../../lambda/shared/lwa-client';
 import { MARKETPLACES } from '../../../lambda/shared/marketplaces';
@@ -45,6 +49,11 @@ describe('errorToResponse', () => {
     [new InvalidStateError('expired'), 400, 'has expired'],
     [new InvalidStateError('other-region'), 400, 'issued for another region'],
     [new InvalidStateError('other-seller'), 400, 'issued for another seller account'],
+    [
+      new RegionNotServedError('EU', ['NA', 'FE']),
+      400,
+      'This deployment authorizes sellers of NA, FE only. Please authorize your EU account from the authorize link of the deployment that serves EU.',
+    ],
     [
       new TokenExchangeError('invalid_grant'),
       502,
