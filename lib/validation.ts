@@ -321,3 +321,18 @@ export function validateApplicationId(scope: IConstruct, applicationId: string):
   }
   return applicationId;
 }
+
+/**
+ * The period in seconds of a `rate(N minute[s])` (or hour, day) schedule expression: how far apart
+ * two runs are scheduled. Undefined for cron, one-time and unresolved expressions, whose next run
+ * is not a fixed period away.
+ */
+export function scheduleTickSeconds(expression: string): number | undefined {
+  if (Token.isUnresolved(expression)) return undefined;
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const count = Number(match[1]);
+  const unit = match[2] as string;
+  const secondsPerUnit = unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400;
+  return count >= 1 ? count * secondsPerUnit : undefined;
+}
