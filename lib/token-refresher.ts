@@ -229,6 +229,8 @@ export class TokenRefresher extends Construct {
       events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.eventBus = eventBus;
     this.secretsWritesPerSecond = writesPerSecond;
+    this.runWorkSeconds =
+      tickSeconds === undefined ? runBudgetSeconds : tickSeconds - DEFAULTS.refreshDrain.toSeconds();
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -428,6 +430,11 @@ export class TokenRefresher extends Construct {
   public static readonly metricsService = 'refresher';
   /** The refresher's cap on Secrets Manager writes per second. */
   public readonly secretsWritesPerSecond: number;
+  /**
+   * How long into its tick a run takes work: the schedule's period less the drain on a
+   * `rate(...)` schedule (57 s for `rate(1 minute)`), the 50 s run budget otherwise.
+   */
+  public readonly runWorkSeconds: number;
 }
 
 /** A metric the refresh handler publishes through Powertools Metrics, per 5 minutes. */
