@@ -140,7 +140,7 @@ const MODES: Record<'quick' | 'full', Mode> = {
     ],
   },
   // Fleets scaled with their caps keep each scenario's load relative to its cap, over 4 hours. The
-  // caps stay at 5/s or more: at fewer, the 8 workers' queued writes need longer than the 3 s drain.
+  // caps stay at 5/s, where the drain is still the default 3 s, so the capacity is still 0.95 × cap.
 
   quick: {
     name: 'quick',

@@ -103,7 +103,8 @@ export const DEFAULTS = {
   refreshRunBudget: Duration.seconds(50),
   /**
    * On a `rate(...)` schedule a run takes work until this long before its successor's scheduled
-   * start, so its in-flight refreshes finish first (REFRESH_DRAIN_SECONDS).
+   * start, so its in-flight refreshes finish first (REFRESH_DRAIN_SECONDS). The least drain: at
+   * low write caps it is longer (see refreshDrainSeconds).
    */
   refreshDrain: Duration.seconds(3),
   refreshMemorySize: 512,

@@ -16,6 +16,7 @@ import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
+  refreshDrainSeconds,
   resolveLwaEndpoints,
   scheduleTickSeconds,
   validateGrantlessScopes,
@@ -78,8 +79,8 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
   readonly reserveRefreshConcurrency?: boolean;
   /**
    * Refresh function timeout. The lease is this plus 60 seconds. The refresher stops taking work
-   * 60 seconds before its timeout, and on a `rate(...)` schedule a run takes work until 3 seconds
-   * before its successor is due, so the timeout must leave room for a whole period plus those 60
+   * 60 seconds before its timeout, and on a `rate(...)` schedule a run takes work until a few
+   * seconds before its successor is due, so the timeout must leave room for a whole period plus those 60
    * seconds (120 seconds for `rate(1 minute)`, at most 15 minutes). On a cron schedule a run works
    * for up to 50 seconds, so at least 110 seconds.
    * @default Duration.minutes(5)
@@ -229,8 +230,8 @@ export class TokenRefresher extends Construct {
       events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.eventBus = eventBus;
     this.secretsWritesPerSecond = writesPerSecond;
-    this.runWorkSeconds =
-      tickSeconds === undefined ? runBudgetSeconds : tickSeconds - DEFAULTS.refreshDrain.toSeconds();
+    const drainSeconds = refreshDrainSeconds(refreshConcurrency, writesPerSecond);
+    this.runWorkSeconds = tickSeconds === undefined ? runBudgetSeconds : tickSeconds - drainSeconds;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -275,7 +276,7 @@ export class TokenRefresher extends Construct {
         REFRESH_CONCURRENCY: String(refreshConcurrency),
         LWA_MAX_CONCURRENCY: String(lwaMaxConcurrency),
         LEASE_SECONDS: String(leaseSeconds),
-        REFRESH_DRAIN_SECONDS: String(DEFAULTS.refreshDrain.toSeconds()),
+        REFRESH_DRAIN_SECONDS: String(drainSeconds),
         ...(tickSeconds !== undefined ? { REFRESH_TICK_SECONDS: String(tickSeconds) } : {}),
         EVENT_BUS_NAME: eventBus.eventBusName,
         ...(props.authorizeUrl !== undefined ? { AUTHORIZE_URL: props.authorizeUrl } : {}),

@@ -336,3 +336,13 @@ export function scheduleTickSeconds(expression: string): number | undefined {
   const secondsPerUnit = unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400;
   return count >= 1 ? count * secondsPerUnit : undefined;
 }
+
+/**
+ * `REFRESH_DRAIN_SECONDS`: how long before its successor is due a run stops taking work. Each of
+ * the `concurrency` workers may hold a seller whose write still waits for a slot of the write cap
+ * at the deadline, and those writes need `concurrency / cap` seconds to go out, plus a second for
+ * the calls around them; never less than the default 3 s (8 workers at 20/s need 0.4 s).
+ */
+export function refreshDrainSeconds(concurrency: number, writesPerSecond: number): number {
+  return Math.max(DEFAULTS.refreshDrain.toSeconds(), Math.ceil(concurrency / writesPerSecond) + 1);
+}

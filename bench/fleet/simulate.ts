@@ -17,6 +17,8 @@ import { computeRefreshSchedule } from '../../lambda/shared/scheduling';
 import { sellerSecretName } from '../../lambda/shared/secret-names';
 import { SellerStatus } from '../../lambda/shared/seller-table';
 import type { TokenStore } from '../../lambda/shared/token-store';
+import { DEFAULTS } from '../../lib/defaults';
+import { refreshDrainSeconds } from '../../lib/validation';
 import {
   distribution,
   fleetCapacity,
@@ -114,8 +116,11 @@ export async function simulateFleet(
     TOKEN_KMS_KEY_ID: 'sim-key',
     LWA_ENDPOINTS: JSON.stringify({ NA: 'https://lwa.sim', EU: 'https://lwa.sim', FE: 'https://lwa.sim' }),
     SECRETS_WRITES_PER_SECOND: String(scenario.writeCapPerSecond),
-    // As the construct sets it for the default rate(1 minute) schedule.
+    // As the construct sets them for the default rate(1 minute) schedule and this cap.
     REFRESH_TICK_SECONDS: String(TICK_SECONDS),
+    REFRESH_DRAIN_SECONDS: String(
+      refreshDrainSeconds(DEFAULTS.refreshConcurrency, scenario.writeCapPerSecond),
+    ),
   });
   // Invocation delays draw from their own sequence, so the fleet seeded below is the same fleet
   // whatever the timing model.

@@ -58,6 +58,23 @@ describe('the refresh schedule tells each run when its successor is due', () => 
     expect(config.drainSeconds).toBe(DEFAULTS.refreshDrain.toSeconds());
   });
 
+  test.each([
+    [20, 8, '3'],
+    [5, 8, '3'],
+    [2, 8, '5'],
+    [1, 8, '9'],
+    [1, 2, '3'],
+  ])(
+    'at %p writes/s with %p workers the drain covers the writes queued at the deadline (REFRESH_DRAIN_SECONDS %s)',
+    (secretsWritesPerSecond, refreshConcurrency, drain) => {
+      // Act: each worker may hold a seller whose write waits for one of the cap's slots
+      const template = synth({ secretsWritesPerSecond, refreshConcurrency });
+
+      // Assess
+      expect(refresherEnv(template).REFRESH_DRAIN_SECONDS).toBe(drain);
+    },
+  );
+
   test('a rate(5 minutes) schedule gives a 300 s tick, and needs a timeout of a tick plus the stop margin', () => {
     // Prepare
     const schedule = ScheduleExpression.expression('rate(5 minutes)');
