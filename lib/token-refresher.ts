@@ -231,6 +231,12 @@ export class TokenRefresher extends Construct {
     this.eventBus = eventBus;
     this.secretsWritesPerSecond = writesPerSecond;
     const drainSeconds = refreshDrainSeconds(refreshConcurrency, writesPerSecond);
+    if (tickSeconds !== undefined && drainSeconds > tickSeconds / 2) {
+      throw new LwaTokenServicePropsError(
+        this,
+        `refreshConcurrency ${refreshConcurrency} at secretsWritesPerSecond ${writesPerSecond} leaves writes queued for ${drainSeconds - 1} seconds when a run stops taking work, more than half of the ${tickSeconds}-second schedule; lower refreshConcurrency to at most ${writesPerSecond * (Math.floor(tickSeconds / 2) - 1)} or raise secretsWritesPerSecond.`,
+      );
+    }
     this.runWorkSeconds = tickSeconds === undefined ? runBudgetSeconds : tickSeconds - drainSeconds;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

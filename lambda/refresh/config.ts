@@ -88,6 +88,17 @@ function optionalTickSeconds(env: Env): number | undefined {
 }
 
 export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig {
+  const config = readRefreshConfig(env);
+  if (config.tickSeconds !== undefined && config.drainSeconds >= config.tickSeconds) {
+    // Every run's window would be closed before it started: the refresher would never work.
+    throw new ConfigurationError(
+      `Environment variable REFRESH_DRAIN_SECONDS (${config.drainSeconds}) must be less than REFRESH_TICK_SECONDS (${config.tickSeconds}).`,
+    );
+  }
+  return config;
+}
+
+function readRefreshConfig(env: Env): RefreshHandlerConfig {
   return {
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
     appSecretId: getStringFromEnv('APP_SECRET_ID', env),
@@ -103,7 +114,7 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
     lwaMaxAttempts: getIntegerFromEnv('LWA_MAX_ATTEMPTS', env, 3, { min: 1, max: 10 }),
     runBudgetSeconds: getIntegerFromEnv('REFRESH_RUN_BUDGET_SECONDS', env, 50, { min: 5, max: 840 }),
     tickSeconds: optionalTickSeconds(env),
-    drainSeconds: getIntegerFromEnv('REFRESH_DRAIN_SECONDS', env, 3, { min: 0, max: 60 }),
+    drainSeconds: getIntegerFromEnv('REFRESH_DRAIN_SECONDS', env, 3, { min: 0, max: 3600 }),
     stopBeforeTimeoutSeconds: getIntegerFromEnv('REFRESH_STOP_BEFORE_TIMEOUT_SECONDS', env, 60, {
       min: 5,
       max: 600,

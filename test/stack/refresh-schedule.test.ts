@@ -75,6 +75,21 @@ describe('the refresh schedule tells each run when its successor is due', () => 
     },
   );
 
+  test('refuses more workers than the cap can drain in half a tick', () => {
+    // Prepare
+    const build = (refreshConcurrency: number) => () =>
+      new LwaTokenService(new Stack(appWithoutBundling(), 'TestStack'), 'Service', {
+        secretsWritesPerSecond: 1,
+        refreshConcurrency,
+      });
+
+    // Assess: 64 workers at 1 write/s queue 64 s of writes; 29 is the most that leave a run 30 s
+    expect(build(64)).toThrow(
+      /refreshConcurrency 64 at secretsWritesPerSecond 1 leaves writes queued for 64 seconds.*lower refreshConcurrency to at most 29/,
+    );
+    expect(build(29)).not.toThrow();
+  });
+
   test('a rate(5 minutes) schedule gives a 300 s tick, and needs a timeout of a tick plus the stop margin', () => {
     // Prepare
     const schedule = ScheduleExpression.expression('rate(5 minutes)');

@@ -83,6 +83,17 @@ describe('loadRefreshConfig', () => {
     });
   });
 
+  it('refuses a drain as long as the tick, which would leave every run no work time', () => {
+    // Act
+    const load = () =>
+      loadRefreshConfig({ ...MINIMAL_ENV, REFRESH_TICK_SECONDS: '60', REFRESH_DRAIN_SECONDS: '60' });
+
+    // Assess
+    expect(load).toThrow(ConfigurationError);
+    expect(load).toThrow('REFRESH_DRAIN_SECONDS (60) must be less than REFRESH_TICK_SECONDS (60)');
+    expect(loadRefreshConfig({ ...MINIMAL_ENV, REFRESH_DRAIN_SECONDS: '60' }).drainSeconds).toBe(60);
+  });
+
   it('treats a blank EVENT_BUS_NAME as no event bus', () => {
     // Assess
     expect(loadRefreshConfig({ ...MINIMAL_ENV, EVENT_BUS_NAME: '  ' }).eventBusName).toBeUndefined();
@@ -130,7 +141,7 @@ describe('loadRefreshConfig', () => {
     ['REFRESH_RUN_BUDGET_SECONDS', '4'],
     ['REFRESH_TICK_SECONDS', '59'],
     ['REFRESH_TICK_SECONDS', 'rate(1 minute)'],
-    ['REFRESH_DRAIN_SECONDS', '61'],
+    ['REFRESH_DRAIN_SECONDS', '3601'],
     ['REFRESH_STOP_BEFORE_TIMEOUT_SECONDS', '1.5'],
   ])('names %s when it is malformed (%s)', (variable, raw) => {
     // Act
