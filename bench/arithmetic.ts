@@ -159,18 +159,19 @@ export function meanRefreshIntervalSeconds(input: {
 }
 
 /**
- * How many sellers one refresher keeps fresh: it writes at most `cap` per second, but only for
- * `budget` of every `tick` seconds (a run stops taking work when its budget runs out, and the next
- * starts at the next tick), and each seller needs one write per refresh interval.
+ * How many sellers one refresher keeps fresh: it writes at most `cap` per second, and a run takes
+ * work until `drain` seconds before its successor's scheduled start, so for `tick − drain` of every
+ * `tick` seconds (57 of 60: 0.95); each seller needs one write per refresh interval.
  */
 export function fleetCapacity(input: {
   writeCapPerSecond: number;
-  runBudgetSeconds: number;
   tickSeconds: number;
+  drainSeconds: number;
   meanRefreshIntervalSeconds: number;
 }): number {
-  const sustained = input.writeCapPerSecond * Math.min(1, input.runBudgetSeconds / input.tickSeconds);
-  return sustained * input.meanRefreshIntervalSeconds;
+  if (!(input.tickSeconds > 0)) throw new RangeError('the tick must be positive');
+  const utilisation = Math.max(0, input.tickSeconds - input.drainSeconds) / input.tickSeconds;
+  return input.writeCapPerSecond * utilisation * input.meanRefreshIntervalSeconds;
 }
 
 export interface CostInput {

@@ -145,16 +145,7 @@ export function summary(r: BenchResults): string[] {
       ),
     );
   }
-  for (const f of r.fleet) {
-    lines.push(
-      row(
-        '5',
-        `fleet ${f.scenario.name}: ${int(f.scenario.sellers)} sellers, ${f.scenario.hours} simulated h, cap ${f.scenario.writeCapPerSecond}/s (capacity ≈ ${int(f.capacitySellers)})`,
-        `**${int(f.expiredBeforeRefresh)} expired before refresh** (+${int(f.expiredAtEnd)} expired at the end); peak ${f.peakWritesPerSecond} writes/s; lead min ${num(f.leadMinutes.min, 1)} / p1 ${num(f.leadMinutes.p1, 1)} / p50 ${num(f.leadMinutes.p50, 1)} min; ${int(f.runsHitBudget)} of ${int(f.runs)} runs hit the budget`,
-        `0 expired; peak ≤ ${f.scenario.writeCapPerSecond}`,
-      ),
-    );
-  }
+  lines.push(...fleetRows(r));
   const c = r.cost.perThousandSellers;
   lines.push(
     row(
@@ -241,4 +232,46 @@ function kb(bytes: number): string {
 
 function usd(value: number): string {
   return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** Rows 5: the fleet simulation, then the per-region fleet. */
+function fleetRows(r: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const f of r.fleet) {
+    const timing =
+      f.runsStartedLate === undefined
+        ? ''
+        : `; longest run ${num(f.maxRunSeconds, 1)} s, latest end ${num(f.latestRunEndSeconds ?? 0, 1)} s after its tick, ${int(f.runsStartedLate)} started late, ${int(f.runsSkipped ?? 0)} skipped`;
+    lines.push(
+      row(
+        '5',
+        `fleet ${f.scenario.name}: ${int(f.scenario.sellers)} sellers, ${f.scenario.hours} simulated h, cap ${f.scenario.writeCapPerSecond}/s (capacity ≈ ${int(f.capacitySellers)}, ${num((f.scenario.sellers / f.capacitySellers) * 100, 1)} %)`,
+        `**${int(f.expiredBeforeRefresh)} expired before refresh** (+${int(f.expiredAtEnd)} expired at the end); peak ${f.peakWritesPerSecond} writes/s in a 1-s sliding window; lead min ${num(f.leadMinutes.min, 1)} / p1 ${num(f.leadMinutes.p1, 1)} / p50 ${num(f.leadMinutes.p50, 1)} min; ${int(f.runsHitBudget)} of ${int(f.runs)} runs left sellers due at their deadline${timing}`,
+        `0 expired; peak ≤ ${f.scenario.writeCapPerSecond}`,
+      ),
+    );
+  }
+  const g = r.regions;
+  if (g) {
+    lines.push(
+      row(
+        '5',
+        `per-region stacks: ${g.regions} AWS regions × ${int(g.sellersPerRegion)} sellers at ${g.writeCapPerSecondPerRegion}/s each, ${g.hours} simulated h, independent refreshers`,
+        `**${int(g.totalSellers)} sellers, ${int(g.expiredBeforeRefresh)} expired before refresh** (+${int(g.expiredAtEnd)} at the end); peak ${g.peakWritesPerSecondPerRegion} writes/s in any one region; ${int(g.runsHitBudget)} of ${int(g.runs)} runs left sellers due; ${num(g.wallSeconds, 0)} s of simulation`,
+        `0 expired; peak ≤ ${g.writeCapPerSecondPerRegion} per region`,
+      ),
+    );
+  }
+  return lines;
+}
+
+/** The fleet rows alone, as `--only fleet` prints them. */
+export function renderFleet(r: BenchResults): string[] {
+  return [
+    `### Fleet simulation${r.fleetDate ? `, run ${r.fleetDate.slice(0, 10)}` : ''}`,
+    '',
+    '| # | measurement | result | target |',
+    '|---|---|---|---|',
+    ...fleetRows(r),
+  ];
 }

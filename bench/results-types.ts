@@ -1,6 +1,7 @@
 import type { MonthlyCost } from './arithmetic';
 import type { ColdStartResult } from './cold-start';
 import type { LayoutResult } from './fleet/layout';
+import type { RegionsResult } from './fleet/regions';
 import type { FleetResult } from './fleet/simulate';
 import type { ThroughputResult } from './refresh-throughput';
 import type { TokenClientResult } from './token-client';
@@ -22,6 +23,10 @@ export interface BenchResults {
   readonly tokenClient: TokenClientResult;
   readonly coldStart: ColdStartResult;
   readonly fleet: FleetResult[];
+  /** Per-region stacks: independent refreshers whose fleets add up; absent from older results. */
+  readonly regions?: RegionsResult;
+  /** When the fleet simulation was merged in with `--only fleet`, if it was run apart from the rest. */
+  readonly fleetDate?: string;
   readonly cost: {
     readonly pricesSource: string;
     readonly assumptions: Record<string, number | string>;

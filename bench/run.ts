@@ -1,10 +1,10 @@
 /**
- * `npm run bench [-- --quick] [--out file.json] [--only layouts]`: issue 7's measurements side by
- * side in one run, then issue 15's layout study. Starts (and stops) moto and the LWA emulator
- * itself, prints a Markdown table on stdout (progress goes to stderr) and writes
+ * `npm run bench [-- --quick] [--out file.json] [--only layouts|sharded|fleet]`: issue 7's
+ * measurements side by side in one run, then issue 15's layout study. Starts (and stops) moto and
+ * the LWA emulator itself, prints a Markdown table on stdout (progress goes to stderr) and writes
  * bench/results/latest.json (or `--out`). Figures are reported, never asserted. `--only layouts`
  * runs the layout study alone and merges it into the existing results file, keeping every other
- * figure in it.
+ * figure in it; `--only fleet` does the same for the fleet simulation and the per-region fleet.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,11 +18,12 @@ import { measureColdStart } from './cold-start';
 import type { Latencies } from './fleet/in-memory';
 import { priceLayout } from './fleet/layout';
 import { type LayoutFigures, type LayoutScenario, perSellerFigures } from './fleet/layout-figures';
+import { summariseRegions } from './fleet/regions';
 import { runLayoutScenarios, runScenarios } from './fleet/run-scenarios';
 import type { FleetResult, FleetScenario } from './fleet/simulate';
 import { PRICES } from './prices';
 import { measureRefreshThroughput, type ThroughputSetting } from './refresh-throughput';
-import { renderLayoutStudy, renderReport } from './report';
+import { renderFleet, renderLayoutStudy, renderReport } from './report';
 import type { BenchResults } from './results-types';
 import { measureTokenClient } from './token-client';
 
@@ -51,16 +52,34 @@ interface Mode {
   readonly tokenReads: number;
   readonly coldStartRuns: number;
   readonly fleet: readonly FleetScenario[];
+  /** Independent regional refreshers (own table, own limiter, own quota), one scenario each. */
+  readonly regions: readonly FleetScenario[];
   readonly layouts: readonly LayoutScenario[];
 }
 
-const fleet = (name: string, sellers: number, hours: number, writeCapPerSecond: number): FleetScenario => ({
+const fleet = (
+  name: string,
+  sellers: number,
+  hours: number,
+  writeCapPerSecond: number,
+  seed?: number,
+): FleetScenario => ({
   name,
   sellers,
   hours,
   writeCapPerSecond,
   latencies: FLEET_LATENCIES,
+  ...(seed === undefined ? {} : { seed }),
 });
+
+/**
+ * Three AWS regions, each its own stack with its own 50/s quota: three refreshers that share
+ * nothing, each with its own fleet (another seed). The first is the fleet step's own scenario.
+ */
+const threeRegions = (name: string, sellers: number, hours: number, writeCapPerSecond: number) =>
+  [7, 8, 9].map((seed, i) =>
+    fleet(i === 0 ? name : `${name}, region ${i + 1}`, sellers, hours, writeCapPerSecond, seed),
+  );
 
 const perSeller = (
   name: string,
@@ -103,11 +122,9 @@ const MODES: Record<'quick' | 'full', Mode> = {
     tokenCalls: 1_000_000,
     tokenReads: 10_000,
     coldStartRuns: 20,
-    fleet: [
-      fleet('100k @ 20/s', 100_000, 24, 20),
-      fleet('150k @ 50/s', 150_000, 24, 50),
-      fleet('100k @ 50/s', 100_000, 24, 50),
-    ],
+    // Each just past 0.95 × cap × 2,880 s (54,720 and 136,800): where a refresher's capacity ends.
+    fleet: [fleet('55k @ 20/s', 55_000, 24, 20), fleet('140k @ 50/s', 140_000, 24, 50)],
+    regions: threeRegions('140k @ 50/s', 140_000, 24, 50),
     // Longest first, so the two parallel workers finish together. 500,000 sellers refresh at
     // 174 LWA calls/s on average, more than 8 slots of 100 ms give in 50 s of every minute. Shards
     // of 14 at 500,000 need ~26 write-quota calls/s (PutSecretValue and the stage move), past the
@@ -122,7 +139,9 @@ const MODES: Record<'quick' | 'full', Mode> = {
       sharded(100_000, 24, 50, 20, 8, ' @ 20/s'),
     ],
   },
-  // Fleets and caps scaled by 1/10 keep each scenario's load relative to its cap, over 6 hours.
+  // Fleets scaled with their caps keep each scenario's load relative to its cap, over 4 hours. The
+  // caps stay at 5/s, where the drain is still the default 3 s, so the capacity is still 0.95 × cap.
+
   quick: {
     name: 'quick',
     throughputSellers: 200,
@@ -130,10 +149,10 @@ const MODES: Record<'quick' | 'full', Mode> = {
     tokenReads: 10_000,
     coldStartRuns: 5,
     fleet: [
-      fleet('10k @ 2/s (100k @ 20/s ÷ 10)', 10_000, 6, 2),
-      fleet('15k @ 5/s (150k @ 50/s ÷ 10)', 15_000, 6, 5),
-      fleet('10k @ 5/s (100k @ 50/s ÷ 10)', 10_000, 6, 5),
+      fleet('13,750 @ 5/s (55k @ 20/s ÷ 4)', 13_750, 4, 5),
+      fleet('14k @ 5/s (140k @ 50/s ÷ 10)', 14_000, 4, 5),
     ],
+    regions: threeRegions('14k @ 5/s (140k @ 50/s ÷ 10)', 14_000, 4, 5),
     // Fleets, write caps and LWA slots scaled down, over 2 hours; shard sizes kept (the 64 KB
     // ceiling sets them).
     layouts: [
@@ -165,12 +184,14 @@ const LAYOUT_STEP = '7. sharded layout study';
  * `--only layouts` runs the layout study alone (it is the slow part worth running apart);
  * `--only sharded` runs only its sharded rows and keeps the rows of today's layout from the file.
  */
-function only(argv: readonly string[]): 'layouts' | 'sharded' | undefined {
+function only(argv: readonly string[]): 'layouts' | 'sharded' | 'fleet' | undefined {
   const index = argv.indexOf('--only');
   if (index === -1) return undefined;
   const selection = argv[index + 1];
-  if (selection === 'layouts' || selection === 'sharded') return selection;
-  throw new Error('--only takes "layouts" (issue 15\'s layout study) or "sharded" (its sharded rows)');
+  if (selection === 'layouts' || selection === 'sharded' || selection === 'fleet') return selection;
+  throw new Error(
+    '--only takes "layouts" (issue 15\'s layout study), "sharded" (its sharded rows) or "fleet" (the fleet simulation and the per-region fleet)',
+  );
 }
 
 async function main(): Promise<void> {
@@ -209,6 +230,20 @@ async function main(): Promise<void> {
       return mode.layouts.map((_, i) => priceLayout(reused[i] ?? (simulated[next++] as LayoutFigures)));
     });
 
+  // The fleet step simulates the per-region scenarios with it; one the fleet list already has
+  // (the same simulation) is not simulated twice.
+  const fleetStep = () =>
+    step('5. fleet simulation and per-region fleet', async () => {
+      const extra = mode.regions.filter((region) => !mode.fleet.some((f) => sameFleet(f, region)));
+      const results = await runScenarios([...mode.fleet, ...extra], parallel, progress);
+      const fleetResults = results.slice(0, mode.fleet.length);
+      const regionResults = mode.regions.map((region) => {
+        const k = mode.fleet.findIndex((f) => sameFleet(f, region));
+        return (k >= 0 ? results[k] : results[mode.fleet.length + extra.indexOf(region)]) as FleetResult;
+      });
+      return { fleet: fleetResults, regions: summariseRegions(regionResults) };
+    });
+
   const selection = only(process.argv);
   if (selection) {
     const existing = JSON.parse(fs.readFileSync(output, 'utf8')) as BenchResults;
@@ -216,6 +251,22 @@ async function main(): Promise<void> {
       throw new Error(
         `${path.relative(process.cwd(), output)} holds a ${existing.mode}-mode run; merge a ${mode.name}-mode study into it with${existing.mode === 'quick' ? '' : 'out'} --quick, or pick another file with --out`,
       );
+    }
+    if (selection === 'fleet') {
+      const { fleet, regions } = await fleetStep();
+      const merged: BenchResults = {
+        ...existing,
+        stepSeconds: { ...existing.stepSeconds, ...stepSeconds },
+        fleet,
+        regions,
+        fleetDate: new Date().toISOString(),
+      };
+      fs.writeFileSync(output, `${JSON.stringify(merged, null, 2)}\n`);
+      process.stdout.write(`${renderFleet(merged).join('\n')}\n`);
+      progress(
+        `[${elapsed(started)}] merged the fleet simulation into ${path.relative(process.cwd(), output)}`,
+      );
+      return;
     }
     const kept = selection === 'sharded' ? keptPerSellerRows(existing, mode) : [];
     const layouts = await layoutStudy([], kept);
@@ -282,7 +333,7 @@ async function main(): Promise<void> {
   const coldStart = await step('4. cold start', () =>
     measureColdStart({ runs: mode.coldStartRuns, progress }),
   );
-  const fleetResults = await step('5. fleet simulation', () => runScenarios(mode.fleet, parallel, progress));
+  const { fleet: fleetResults, regions } = await fleetStep();
   const layouts = await layoutStudy(fleetResults);
 
   const results: BenchResults = {
@@ -301,6 +352,7 @@ async function main(): Promise<void> {
     tokenClient,
     coldStart,
     fleet: fleetResults,
+    regions,
     cost: cost(throughput),
     layouts,
   };

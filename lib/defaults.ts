@@ -101,6 +101,12 @@ export const DEFAULTS = {
   refreshStopBeforeTimeout: Duration.seconds(60),
   /** The refresh handler takes work for at most this long per run (REFRESH_RUN_BUDGET_SECONDS). */
   refreshRunBudget: Duration.seconds(50),
+  /**
+   * On a `rate(...)` schedule a run takes work until this long before its successor's scheduled
+   * start, so its in-flight refreshes finish first (REFRESH_DRAIN_SECONDS). The least drain: at
+   * low write caps it is longer (see refreshDrainSeconds).
+   */
+  refreshDrain: Duration.seconds(3),
   refreshMemorySize: 512,
   /** Lease must outlive the function timeout so a killed invocation's lease cannot be stolen mid-write. */
   leaseGrace: Duration.seconds(60),

@@ -18,8 +18,8 @@ export interface OperationsDashboardProps {
   /** The API whose callback outcomes are shown. */
   readonly authorizationApi: SellerAuthorizationApi;
   /**
-   * Seconds a refresh run takes work for (`REFRESH_RUN_BUDGET_SECONDS`), drawn on the duration graph.
-   * @default 50
+   * Seconds into its tick after which a refresh run takes no new work, drawn on the duration graph.
+   * @default - the refresher's `runWorkSeconds`: 57 on the default `rate(1 minute)` schedule
    */
   readonly runBudgetSeconds?: number;
 }
@@ -63,7 +63,7 @@ export class OperationsDashboard extends Construct {
   constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
     super(scope, id);
     const { refresher, authorizationApi: api } = props;
-    const runBudgetSeconds = props.runBudgetSeconds ?? 50;
+    const runBudgetSeconds = props.runBudgetSeconds ?? props.refresher.runWorkSeconds;
     const factory = new SingleDashboardFactory(this, 'Dashboard');
     this.dashboard = factory.dashboard;
 
@@ -138,7 +138,7 @@ export class OperationsDashboard extends Construct {
               .with({ label: 'longest run (ms)' }),
           ],
           horizontalAnnotations: [
-            { value: runBudgetSeconds * 1000, label: 'run budget' },
+            { value: runBudgetSeconds * 1000, label: 'runs stop taking work' },
             {
               value: refresher.refreshFunction.timeout?.toMilliseconds() ?? 300_000,
               label: 'timeout',

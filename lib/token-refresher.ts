@@ -16,7 +16,9 @@ import { ServiceFunction } from './service-function';
 import type { TokenStore } from './token-store';
 import {
   LwaTokenServicePropsError,
+  refreshDrainSeconds,
   resolveLwaEndpoints,
+  scheduleTickSeconds,
   validateGrantlessScopes,
   validateIntegerInRange,
   validateRefreshLead,
@@ -26,6 +28,8 @@ import {
 
 /** The refresh handler rejects larger values at cold start. */
 const MAX_PER_INVOCATION_CONCURRENCY = 64;
+
+const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
 /** Options of {@link TokenRefresher} that the main construct passes through. */
 export interface TokenRefresherOptions extends LwaTokenCommonProps {
@@ -74,8 +78,11 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    */
   readonly reserveRefreshConcurrency?: boolean;
   /**
-   * Refresh function timeout. The lease is this plus 60 seconds. At least 110 seconds: the
-   * refresher stops taking work 60 seconds before its timeout and works for up to 50 seconds a run.
+   * Refresh function timeout. The lease is this plus 60 seconds. The refresher stops taking work
+   * 60 seconds before its timeout, and on a `rate(...)` schedule a run takes work until a few
+   * seconds before its successor is due, so the timeout must leave room for a whole period plus those 60
+   * seconds (120 seconds for `rate(1 minute)`, at most 15 minutes). On a cron schedule a run works
+   * for up to 50 seconds, so at least 110 seconds.
    * @default Duration.minutes(5)
    */
   readonly refreshTimeout?: Duration;
@@ -100,9 +107,10 @@ export interface TokenRefresherOptions extends LwaTokenCommonProps {
    */
   readonly grantlessScopes?: { [region: string]: string[] };
   /**
-   * Create an alarm that fires when the refresher falls behind: most runs of 15 minutes ran out
-   * of their time budget with sellers still due. Tokens then start expiring before they are
-   * refreshed; raise `secretsWritesPerSecond` (each 1/s keeps about 2,400 more sellers fresh).
+   * Create an alarm that fires when the refresher falls behind: most runs of 15 minutes reached
+   * their deadline with sellers still due, so the fleet is at or past what the write cap keeps
+   * fresh. Tokens then start expiring before they are refreshed; raise `secretsWritesPerSecond`
+   * (each 1/s keeps about 2,700 more sellers fresh) or deploy per-region stacks.
    * @default true
    */
   readonly refreshBehindAlarm?: boolean;
@@ -193,14 +201,24 @@ export class TokenRefresher extends Construct {
       MAX_PER_INVOCATION_CONCURRENCY,
     );
     const timeout = props.refreshTimeout ?? DEFAULTS.refreshTimeout;
+    const scheduleExpression =
+      props.refreshSchedule ?? scheduler.ScheduleExpression.expression(DEFAULTS.refreshScheduleExpression);
+    // Known for rate(...) schedules only: a run then takes work until its successor is due.
+    const tickSeconds = scheduleTickSeconds(scheduleExpression.expressionString);
     const stopBeforeSeconds = DEFAULTS.refreshStopBeforeTimeout.toSeconds();
     const runBudgetSeconds = DEFAULTS.refreshRunBudget.toSeconds();
-    // Below this the handler's stop-before-timeout margin eats into (or all of) a run's budget.
-    const minTimeoutSeconds = stopBeforeSeconds + runBudgetSeconds;
-    if (timeout.toSeconds() < minTimeoutSeconds || timeout.toSeconds() > 900) {
+    const workSeconds = tickSeconds ?? runBudgetSeconds;
+    // Below this the handler's stop-before-timeout margin cuts every run short (or leaves it no
+    // work time at all). A period longer than a Lambda can run needs the longest timeout.
+    const minTimeoutSeconds = Math.min(stopBeforeSeconds + workSeconds, MAX_LAMBDA_TIMEOUT_SECONDS);
+    if (timeout.toSeconds() < minTimeoutSeconds || timeout.toSeconds() > MAX_LAMBDA_TIMEOUT_SECONDS) {
+      const works =
+        tickSeconds === undefined
+          ? `works for up to ${runBudgetSeconds} seconds a run`
+          : `takes work until its successor is due, ${tickSeconds} seconds after it was`;
       throw new LwaTokenServicePropsError(
         this,
-        `refreshTimeout must be from ${minTimeoutSeconds} seconds to 15 minutes: the refresher stops taking work ${stopBeforeSeconds} seconds before its timeout and works for up to ${runBudgetSeconds} seconds a run, so a shorter timeout leaves it too little working time, or none; got ${timeout.toSeconds()} seconds.`,
+        `refreshTimeout must be from ${minTimeoutSeconds} seconds to 15 minutes: the refresher stops taking work ${stopBeforeSeconds} seconds before its timeout and ${works}, so a shorter timeout leaves it too little working time, or none; got ${timeout.toSeconds()} seconds.`,
       );
     }
     const leaseSeconds = timeout.toSeconds() + DEFAULTS.leaseGrace.toSeconds();
@@ -212,6 +230,14 @@ export class TokenRefresher extends Construct {
       events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
     this.eventBus = eventBus;
     this.secretsWritesPerSecond = writesPerSecond;
+    const drainSeconds = refreshDrainSeconds(refreshConcurrency, writesPerSecond);
+    if (tickSeconds !== undefined && drainSeconds > tickSeconds / 2) {
+      throw new LwaTokenServicePropsError(
+        this,
+        `refreshConcurrency ${refreshConcurrency} at secretsWritesPerSecond ${writesPerSecond} leaves writes queued for ${drainSeconds - 1} seconds when a run stops taking work, more than half of the ${tickSeconds}-second schedule; lower refreshConcurrency to at most ${writesPerSecond * (Math.floor(tickSeconds / 2) - 1)} or raise secretsWritesPerSecond.`,
+      );
+    }
+    this.runWorkSeconds = tickSeconds === undefined ? runBudgetSeconds : tickSeconds - drainSeconds;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -256,6 +282,8 @@ export class TokenRefresher extends Construct {
         REFRESH_CONCURRENCY: String(refreshConcurrency),
         LWA_MAX_CONCURRENCY: String(lwaMaxConcurrency),
         LEASE_SECONDS: String(leaseSeconds),
+        REFRESH_DRAIN_SECONDS: String(drainSeconds),
+        ...(tickSeconds !== undefined ? { REFRESH_TICK_SECONDS: String(tickSeconds) } : {}),
         EVENT_BUS_NAME: eventBus.eventBusName,
         ...(props.authorizeUrl !== undefined ? { AUTHORIZE_URL: props.authorizeUrl } : {}),
         ...(hasGrantless ? { GRANTLESS_SCOPES: JSON.stringify(grantlessScopes) } : {}),
@@ -319,10 +347,13 @@ export class TokenRefresher extends Construct {
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'Refresh LWA access tokens that expire soon',
-      schedule:
-        props.refreshSchedule ?? scheduler.ScheduleExpression.expression(DEFAULTS.refreshScheduleExpression),
+      schedule: scheduleExpression,
       timeWindow: scheduler.TimeWindow.off(),
       target: new targets.LambdaInvoke(this.refreshFunction, {
+        // The tick's own time, from which the run works out when its successor is due.
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
         // The target would otherwise grant itself `function:*` (every version
         // and alias); the schedule only invokes the unqualified ARN granted above.
         role: this.scheduleRole.withoutPolicyUpdates(),
@@ -347,7 +378,7 @@ export class TokenRefresher extends Construct {
     if (props.refreshBehindAlarm ?? true) {
       this.refreshBehindAlarm = new cloudwatch.Alarm(this, 'RefreshBehindAlarm', {
         alarmDescription:
-          'Most refresh runs ran out of time with sellers still due: tokens may expire before they are refreshed. Raise secretsWritesPerSecond or spread sellers over more accounts.',
+          'Most refresh runs reached their deadline with sellers still due: the fleet is at or past what the write cap keeps fresh, and tokens may expire before they are refreshed. Raise secretsWritesPerSecond, or deploy per-region stacks or more accounts.',
         metric: this.refreshBehindMetric,
         threshold: 4,
         evaluationPeriods: 3,
@@ -406,6 +437,11 @@ export class TokenRefresher extends Construct {
   public static readonly metricsService = 'refresher';
   /** The refresher's cap on Secrets Manager writes per second. */
   public readonly secretsWritesPerSecond: number;
+  /**
+   * How long into its tick a run takes work: the schedule's period less the drain on a
+   * `rate(...)` schedule (57 s for `rate(1 minute)`), the 50 s run budget otherwise.
+   */
+  public readonly runWorkSeconds: number;
 }
 
 /** A metric the refresh handler publishes through Powertools Metrics, per 5 minutes. */

@@ -365,3 +365,28 @@ export function validateAppSecretSource(
 
 /** An AWS region name such as `us-east-1` or `ap-southeast-2`. */
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+/**
+ * The period in seconds of a `rate(N minute[s])` (or hour, day) schedule expression: how far apart
+ * two runs are scheduled. Undefined for cron, one-time and unresolved expressions, whose next run
+ * is not a fixed period away.
+ */
+export function scheduleTickSeconds(expression: string): number | undefined {
+  if (Token.isUnresolved(expression)) return undefined;
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const count = Number(match[1]);
+  const unit = match[2] as string;
+  const secondsPerUnit = unit.startsWith('minute') ? 60 : unit.startsWith('hour') ? 3600 : 86_400;
+  return count >= 1 ? count * secondsPerUnit : undefined;
+}
+
+/**
+ * `REFRESH_DRAIN_SECONDS`: how long before its successor is due a run stops taking work. Each of
+ * the `concurrency` workers may hold a seller whose write still waits for a slot of the write cap
+ * at the deadline, and those writes need `concurrency / cap` seconds to go out, plus a second for
+ * the calls around them; never less than the default 3 s (8 workers at 20/s need 0.4 s).
+ */
+export function refreshDrainSeconds(concurrency: number, writesPerSecond: number): number {
+  return Math.max(DEFAULTS.refreshDrain.toSeconds(), Math.ceil(concurrency / writesPerSecond) + 1);
+}

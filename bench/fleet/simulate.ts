@@ -1,12 +1,14 @@
 /**
- * A fleet on simulated time: the real `runRefresh`, `computeRefreshSchedule`, `RateLimiter` and
- * `Semaphore`, with the in-memory stores, one run per simulated minute. Nothing sleeps.
+ * A fleet on simulated time: the real `runRefresh`, `refreshDeadline`, `computeRefreshSchedule`,
+ * `RateLimiter` and `Semaphore`, with the in-memory stores, one run per simulated minute timed as
+ * EventBridge Scheduler and Lambda time them. Nothing sleeps.
  */
 import { loadRefreshConfig } from '../../lambda/refresh/config';
 import { RateLimiter, Semaphore } from '../../lambda/refresh/pacing';
 import type { RefreshRepository } from '../../lambda/refresh/refresh-repository';
 import type { RefreshDeps, RefreshRunSummary } from '../../lambda/refresh/refresher';
-import { runRefresh } from '../../lambda/refresh/refresher';
+import { runRefresh, secretWriteDeadline } from '../../lambda/refresh/refresher';
+import { refreshDeadline } from '../../lambda/refresh/run-deadline';
 import type { AppCredentialsProvider } from '../../lambda/shared/app-credentials';
 import { noLifecycleEvents } from '../../lambda/shared/lifecycle-events';
 import type { LwaClient } from '../../lambda/shared/lwa-client';
@@ -15,6 +17,8 @@ import { computeRefreshSchedule } from '../../lambda/shared/scheduling';
 import { sellerSecretName } from '../../lambda/shared/secret-names';
 import { SellerStatus } from '../../lambda/shared/seller-table';
 import type { TokenStore } from '../../lambda/shared/token-store';
+import { DEFAULTS } from '../../lib/defaults';
+import { refreshDrainSeconds } from '../../lib/validation';
 import {
   distribution,
   fleetCapacity,
@@ -48,6 +52,7 @@ export interface FleetResult {
     concurrency: number;
     lwaMaxConcurrency: number;
     runBudgetSeconds: number;
+    drainSeconds: number;
     leadSeconds: number;
     spreadSeconds: number;
     tickSeconds: number;
@@ -65,7 +70,14 @@ export interface FleetResult {
   readonly peakWritesPerSecond: number;
   readonly leadMinutes: { min: number; p1: number; p50: number };
   readonly runs: number;
+  /** Runs that reached their deadline with sellers still due (the RefreshBehind alarm's metric). */
   readonly runsHitBudget: number;
+  /** Runs that started throttled, after their predecessor ended, rather than when invoked. */
+  readonly runsStartedLate?: number;
+  /** Runs that started after their window had closed and so took no work. */
+  readonly runsSkipped?: number;
+  /** Latest end of a run after its own tick's scheduled time: under the tick, no successor waits. */
+  readonly latestRunEndSeconds?: number;
   readonly maxRunSeconds: number;
   readonly maxDuePerRun: number;
   readonly queryPages: number;
@@ -82,6 +94,12 @@ export interface FleetResult {
 
 const TICK_SECONDS = 60;
 const READER_MARGIN_MS = 60_000;
+/** The refresh function's default timeout: what `getRemainingTimeInMillis` gives a run at its start. */
+const FUNCTION_TIMEOUT_MS = 300_000;
+/** EventBridge Scheduler invokes a tick's target within about a second of its scheduled time. */
+const MAX_INVOKE_DELAY_MS = 1_000;
+/** Lambda's first retry of an async invocation throttled by reserved concurrency. */
+const THROTTLE_RETRY_MS = 1_000;
 const T0 = Date.parse('2026-01-05T00:00:00.000Z');
 
 export async function simulateFleet(
@@ -98,7 +116,15 @@ export async function simulateFleet(
     TOKEN_KMS_KEY_ID: 'sim-key',
     LWA_ENDPOINTS: JSON.stringify({ NA: 'https://lwa.sim', EU: 'https://lwa.sim', FE: 'https://lwa.sim' }),
     SECRETS_WRITES_PER_SECOND: String(scenario.writeCapPerSecond),
+    // As the construct sets them for the default rate(1 minute) schedule and this cap.
+    REFRESH_TICK_SECONDS: String(TICK_SECONDS),
+    REFRESH_DRAIN_SECONDS: String(
+      refreshDrainSeconds(DEFAULTS.refreshConcurrency, scenario.writeCapPerSecond),
+    ),
   });
+  // Invocation delays draw from their own sequence, so the fleet seeded below is the same fleet
+  // whatever the timing model.
+  const invokeDelay = seededRandom((scenario.seed ?? 7) + 1);
   const expiresIn = 3600;
 
   const writeTimes = new GrowableArray();
@@ -197,19 +223,44 @@ export async function simulateFleet(
 
   const ticks = Math.round((scenario.hours * 3600) / TICK_SECONDS);
   let runsHitBudget = 0;
+  let runsStartedLate = 0;
+  let runsSkipped = 0;
+  let latestRunEndMs = 0;
   let maxRunMs = 0;
   let simulatedRunMs = 0;
   let maxDue = 0;
+  let previousEnd = Number.NEGATIVE_INFINITY;
   let lastProgress = performance.now();
   for (let tick = 0; tick < ticks; tick++) {
-    const tickAt = T0 + tick * TICK_SECONDS * 1000;
-    time.advanceTo(tickAt);
-    const startedAt = time.clock();
+    // Reserved concurrency 1: a tick invoked while the previous run still executes is throttled,
+    // and Lambda retries it once that run has ended.
+    const scheduledAt = T0 + tick * TICK_SECONDS * 1000;
+    const invokedAt = scheduledAt + Math.floor(invokeDelay() * MAX_INVOKE_DELAY_MS);
+    const throttled = invokedAt < previousEnd;
+    const startedAt = throttled ? previousEnd + THROTTLE_RETRY_MS : invokedAt;
+    if (throttled) runsStartedLate++;
+    time.advanceTo(startedAt);
+    const deadline = refreshDeadline({
+      nowMs: startedAt,
+      remainingMs: FUNCTION_TIMEOUT_MS,
+      scheduledTimeMs: scheduledAt,
+      limits: config,
+    });
+    if (deadline.windowClosed) {
+      runsSkipped++;
+      previousEnd = startedAt;
+      continue;
+    }
     const summary: RefreshRunSummary = await time.run(
-      runRefresh(deps, { deadlineMs: startedAt + config.runBudgetSeconds * 1000 }),
+      runRefresh(deps, {
+        deadlineMs: deadline.deadlineMs,
+        writeDeadlineMs: secretWriteDeadline(startedAt, FUNCTION_TIMEOUT_MS),
+      }),
     );
-    maxRunMs = Math.max(maxRunMs, time.clock() - startedAt);
-    simulatedRunMs += time.clock() - startedAt;
+    previousEnd = time.clock();
+    maxRunMs = Math.max(maxRunMs, previousEnd - startedAt);
+    latestRunEndMs = Math.max(latestRunEndMs, previousEnd - scheduledAt);
+    simulatedRunMs += previousEnd - startedAt;
     maxDue = Math.max(maxDue, summary.due);
     if (summary.budgetExhausted) runsHitBudget++;
     if (performance.now() - lastProgress > 10_000) {
@@ -231,13 +282,14 @@ export async function simulateFleet(
       concurrency: config.concurrency,
       lwaMaxConcurrency: config.lwaMaxConcurrency,
       runBudgetSeconds: config.runBudgetSeconds,
+      drainSeconds: config.drainSeconds,
       leadSeconds: config.leadSeconds,
       spreadSeconds: config.spreadSeconds,
       tickSeconds: TICK_SECONDS,
     },
     capacitySellers: fleetCapacity({
       writeCapPerSecond: config.secretsWritesPerSecond,
-      runBudgetSeconds: config.runBudgetSeconds,
+      drainSeconds: config.drainSeconds,
       tickSeconds: TICK_SECONDS,
       meanRefreshIntervalSeconds: interval,
     }),
@@ -250,6 +302,9 @@ export async function simulateFleet(
     leadMinutes: { min: lead.min, p1: lead.p1, p50: lead.p50 },
     runs: ticks,
     runsHitBudget,
+    runsStartedLate,
+    runsSkipped,
+    latestRunEndSeconds: latestRunEndMs / 1000,
     maxRunSeconds: maxRunMs / 1000,
     maxDuePerRun: maxDue,
     queryPages: table.queryPages,

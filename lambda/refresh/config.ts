@@ -20,8 +20,15 @@ export interface RefreshHandlerConfig extends RefreshConfig {
   /** Share of the account's 50 writes/s Secrets Manager quota this refresher may use. */
   readonly secretsWritesPerSecond: number;
   readonly lwaMaxConcurrency: number;
-  /** A run stops taking new work after this long, so runs started every minute don't overlap. */
+  /**
+   * A run whose successor's start is unknown (no scheduled time in the event, or no tick) stops
+   * taking new work after this long, so runs started every minute don't overlap.
+   */
   readonly runBudgetSeconds: number;
+  /** The schedule's period (`REFRESH_TICK_SECONDS`), set for `rate(...)` schedules only. */
+  readonly tickSeconds?: number;
+  /** On a known tick, a run stops taking work this long before its successor is due. */
+  readonly drainSeconds: number;
   /** Time kept free before the Lambda timeout for in-flight work to finish. */
   readonly stopBeforeTimeoutSeconds: number;
   readonly eventBusName?: string;
@@ -74,7 +81,24 @@ function optionalAuthorizeUrl(raw: string | undefined): string | undefined {
   return value;
 }
 
+/** `REFRESH_TICK_SECONDS`: unset (or blank) for cron schedules, whose next run is no fixed period away. */
+function optionalTickSeconds(env: Env): number | undefined {
+  if (!env.REFRESH_TICK_SECONDS?.trim()) return undefined;
+  return getIntegerFromEnv('REFRESH_TICK_SECONDS', env, 60, { min: 60, max: 86_400 });
+}
+
 export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig {
+  const config = readRefreshConfig(env);
+  if (config.tickSeconds !== undefined && config.drainSeconds >= config.tickSeconds) {
+    // Every run's window would be closed before it started: the refresher would never work.
+    throw new ConfigurationError(
+      `Environment variable REFRESH_DRAIN_SECONDS (${config.drainSeconds}) must be less than REFRESH_TICK_SECONDS (${config.tickSeconds}).`,
+    );
+  }
+  return config;
+}
+
+function readRefreshConfig(env: Env): RefreshHandlerConfig {
   return {
     sellerTableName: getStringFromEnv('SELLER_TABLE_NAME', env),
     appSecretId: getStringFromEnv('APP_SECRET_ID', env),
@@ -89,6 +113,8 @@ export function loadRefreshConfig(env: Env = process.env): RefreshHandlerConfig 
     leaseSeconds: getIntegerFromEnv('LEASE_SECONDS', env, 360, { min: 30, max: 3600 }),
     lwaMaxAttempts: getIntegerFromEnv('LWA_MAX_ATTEMPTS', env, 3, { min: 1, max: 10 }),
     runBudgetSeconds: getIntegerFromEnv('REFRESH_RUN_BUDGET_SECONDS', env, 50, { min: 5, max: 840 }),
+    tickSeconds: optionalTickSeconds(env),
+    drainSeconds: getIntegerFromEnv('REFRESH_DRAIN_SECONDS', env, 3, { min: 0, max: 3600 }),
     stopBeforeTimeoutSeconds: getIntegerFromEnv('REFRESH_STOP_BEFORE_TIMEOUT_SECONDS', env, 60, {
       min: 5,
       max: 600,

@@ -6,7 +6,8 @@ import type { Context } from 'aws-lambda';
 import { systemClock } from '../shared/clock';
 import { createLogger, errorName } from '../shared/logger';
 import { loadRefreshConfig } from './config';
-import { type RefreshRunSummary, runRefresh, secretWriteDeadline } from './refresher';
+import { emptyRefreshSummary, type RefreshRunSummary, runRefresh, secretWriteDeadline } from './refresher';
+import { parseScheduledTime, refreshDeadline } from './run-deadline';
 import { StatusCensus, type StatusCounts } from './status-census';
 import { createRefreshDeps } from './wiring';
 
@@ -24,37 +25,48 @@ const deps = createRefreshDeps(config, {
 const census = new StatusCensus(deps.repository, config.regions);
 
 /**
- * Invoked by EventBridge Scheduler. The event carries nothing we need; duplicates and overlaps
- * are harmless because every refresh happens under a lease on a still-due item.
+ * Invoked by EventBridge Scheduler with `{"scheduledTime": "<aws.scheduler.scheduled-time>"}`.
+ * Duplicates and overlaps are harmless because every refresh happens under a lease on a still-due
+ * item; the scheduled time only tells the run how long it may take work (see refreshDeadline).
  */
 export async function handleRefresh(
-  _event: unknown,
+  event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<RefreshRunSummary> {
   const nowMs = systemClock();
   const remainingMs = context.getRemainingTimeInMillis();
-  const deadlineMs = refreshDeadline(nowMs, remainingMs, config);
+  const scheduled = parseScheduledTime(event, nowMs, config.tickSeconds);
+  if (scheduled.kind === 'invalid') {
+    logger.warn("Ignoring the event's scheduledTime; this run works for REFRESH_RUN_BUDGET_SECONDS", {
+      reason: scheduled.reason,
+    });
+  }
+  const deadline = refreshDeadline({
+    nowMs,
+    remainingMs,
+    scheduledTimeMs: scheduled.kind === 'valid' ? scheduled.scheduledTimeMs : undefined,
+    limits: config,
+  });
   eventsDropped = 0;
+  if (deadline.windowClosed) {
+    // Throttled behind a predecessor that ran past this tick's window: taking work now would only
+    // hold up the successor already queued behind this run, which starts with a full window.
+    const skipped = emptyRefreshSummary();
+    publish(skipped);
+    logger.info("Refresh run skipped: its tick's window closed before it started", {
+      deadline: new Date(deadline.deadlineMs).toISOString(),
+    });
+    return skipped;
+  }
   const summary = await runRefresh(deps, {
-    deadlineMs,
+    deadlineMs: deadline.deadlineMs,
     writeDeadlineMs: secretWriteDeadline(nowMs, remainingMs),
   });
   publish(summary);
   metrics.addMetric('LifecycleEventsDropped', MetricUnit.Count, eventsDropped);
   await publishCensus();
-  logger.info('Refresh run finished', { ...summary });
+  logger.info('Refresh run finished', { ...summary, deadlineRule: deadline.rule });
   return summary;
-}
-
-/** Stop taking work after the run budget, and always well before the Lambda timeout. */
-export function refreshDeadline(
-  nowMs: number,
-  remainingMs: number,
-  limits: { runBudgetSeconds: number; stopBeforeTimeoutSeconds: number },
-): number {
-  return (
-    nowMs + Math.min(limits.runBudgetSeconds * 1000, remainingMs - limits.stopBeforeTimeoutSeconds * 1000)
-  );
 }
 
 /** One census page per run, after the refreshes; a failed page is retried next run. */

@@ -120,7 +120,7 @@ export interface RefreshRunSummary {
   expiryNotices: number;
   /** Set once when LWA rejected the app's own credentials; the run stopped early. */
   appFault?: string;
-  /** True when the run stopped taking work because its time budget ran out. */
+  /** True when the run stopped taking work at its deadline with sellers still due. */
   budgetExhausted: boolean;
   /** True when the client secret expires within 30 days and no rotation is under way. */
   clientSecretExpiring?: boolean;
@@ -203,13 +203,16 @@ export async function runRefresh(
 
   const worker = async (): Promise<void> => {
     while (!stop) {
-      if (deps.clock() >= options.deadlineMs) {
-        summary.budgetExhausted = true;
-        return;
-      }
+      const pastDeadline = deps.clock() >= options.deadlineMs;
       const next = await queue.next();
       if (next.done) return;
       countExpired(summary, next.value, startSeconds);
+      // Only a seller left due makes the run "behind" (the RefreshBehind alarm); a run that used
+      // its whole window and finished its last seller after the deadline is not.
+      if (pastDeadline) {
+        summary.budgetExhausted = true;
+        return;
+      }
       if (stop) return;
       summary.due++;
       try {

@@ -275,7 +275,7 @@ describe('dashboard', () => {
       /"value":20,"label":"refresher cap".*"value":50/,
     );
     expect(graph('Refresh run duration')).toMatch(
-      /Duration.*"value":50000,"label":"run budget".*"value":300000/,
+      /Duration.*"value":57000,"label":"runs stop taking work".*"value":300000/,
     );
     expect(graph('Callback outcomes')).toMatch(/"Count".*"4XXError".*"5XXError"/);
     expect(graph('Sellers by status')).toMatch(

@@ -300,22 +300,22 @@ describe('invalid props fail at synth with a message naming the prop', () => {
     [
       'refresh timeout 20 minutes',
       { refreshTimeout: Duration.minutes(20) },
-      /refreshTimeout must be from 110 seconds to 15 minutes.*got 1200 seconds/,
+      /refreshTimeout must be from 120 seconds to 15 minutes.*got 1200 seconds/,
     ],
     [
       'refresh timeout of 60 s, which leaves the refresher no working time',
       { refreshTimeout: Duration.seconds(60) },
-      /refreshTimeout must be from 110 seconds .*stops taking work 60 seconds before its timeout.*got 60 seconds/,
+      /refreshTimeout must be from 120 seconds .*stops taking work 60 seconds before its timeout.*got 60 seconds/,
     ],
     [
       'refresh timeout of 30 s',
       { refreshTimeout: Duration.seconds(30) },
-      /refreshTimeout must be from 110 seconds.*got 30 seconds/,
+      /refreshTimeout must be from 120 seconds.*got 30 seconds/,
     ],
     [
-      'refresh timeout of 109 s, which cuts every run short',
-      { refreshTimeout: Duration.seconds(109) },
-      /refreshTimeout must be from 110 seconds.*got 109 seconds/,
+      'refresh timeout of 119 s, which cuts every run of a one-minute tick short',
+      { refreshTimeout: Duration.seconds(119) },
+      /refreshTimeout must be from 120 seconds .*takes work until its successor is due, 60 seconds after it was.*got 119 seconds/,
     ],
     [
       'redirect URI not on /callback',
@@ -327,7 +327,7 @@ describe('invalid props fail at synth with a message naming the prop', () => {
   });
 
   test('the shortest refresh timeout that leaves a full run is accepted', () => {
-    expect(build({ refreshTimeout: Duration.seconds(110) })).not.toThrow();
+    expect(build({ refreshTimeout: Duration.seconds(120) })).not.toThrow();
   });
 
   test('the refresh-timeout minimum uses the refresh handler’s own stop-before-timeout and run budget', () => {
@@ -376,7 +376,7 @@ describe('optional settings', () => {
       refreshLead: Duration.minutes(15),
       secretsWritesPerSecond: 10,
       refreshReservedConcurrency: 2,
-      refreshTimeout: Duration.minutes(2),
+      refreshTimeout: Duration.minutes(3),
       refreshSchedule: ScheduleExpression.expression('rate(2 minutes)'),
     });
     expect(envOf(template, 'expire soon')).toMatchObject({
@@ -384,7 +384,8 @@ describe('optional settings', () => {
       REFRESH_REGIONS: 'EU',
       REFRESH_LEAD_SECONDS: '900',
       SECRETS_WRITES_PER_SECOND: '10',
-      LEASE_SECONDS: '180',
+      LEASE_SECONDS: '240',
+      REFRESH_TICK_SECONDS: '120',
     });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(2 minutes)' });
     const secretResources = policyStatements(template)

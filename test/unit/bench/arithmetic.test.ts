@@ -177,14 +177,38 @@ describe('refresh interval and fleet capacity', () => {
     expect(refreshesPerDay(interval)).toBe(30);
   });
 
-  it('counts only the run budget of every tick: 48,000 sellers at 20 writes/s, 120,000 at 50/s', () => {
+  it('counts every tick but its drain: 0.95 × cap × interval, 54,720 sellers at 20 writes/s, 136,800 at 50/s', () => {
     // Prepare
-    const base = { runBudgetSeconds: 50, tickSeconds: 60, meanRefreshIntervalSeconds: 2880 };
+    const base = { tickSeconds: 60, drainSeconds: 3, meanRefreshIntervalSeconds: 2880 };
 
     // Act / Assess
-    expect(fleetCapacity({ ...base, writeCapPerSecond: 20 })).toBeCloseTo(48_000, 6);
-    expect(fleetCapacity({ ...base, writeCapPerSecond: 50 })).toBeCloseTo(120_000, 6);
-    expect(fleetCapacity({ ...base, runBudgetSeconds: 90, writeCapPerSecond: 20 })).toBeCloseTo(57_600, 6);
+    expect(fleetCapacity({ ...base, writeCapPerSecond: 20 })).toBeCloseTo(0.95 * 20 * 2880, 6);
+    expect(fleetCapacity({ ...base, writeCapPerSecond: 20 })).toBeCloseTo(54_720, 6);
+    expect(fleetCapacity({ ...base, writeCapPerSecond: 50 })).toBeCloseTo(136_800, 6);
+    expect(fleetCapacity({ ...base, drainSeconds: 0, writeCapPerSecond: 1 })).toBeCloseTo(2880, 6);
+    expect(fleetCapacity({ ...base, tickSeconds: 300, drainSeconds: 3, writeCapPerSecond: 50 })).toBeCloseTo(
+      (297 / 300) * 50 * 2880,
+      6,
+    );
+  });
+
+  it('gives no capacity when the drain takes the whole tick, and refuses a tick of 0', () => {
+    expect(
+      fleetCapacity({
+        writeCapPerSecond: 20,
+        tickSeconds: 60,
+        drainSeconds: 60,
+        meanRefreshIntervalSeconds: 2880,
+      }),
+    ).toBe(0);
+    expect(() =>
+      fleetCapacity({
+        writeCapPerSecond: 20,
+        tickSeconds: 0,
+        drainSeconds: 3,
+        meanRefreshIntervalSeconds: 2880,
+      }),
+    ).toThrow(RangeError);
   });
 
   it('scales a count to a rate per unit', () => {

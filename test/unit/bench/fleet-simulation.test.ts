@@ -145,15 +145,52 @@ describe('simulateFleet', () => {
     expect(result.warnings).toBe(0);
   });
 
+  it('uses the whole minute: a fleet at 90% of 0.95 × cap × interval stays fresh, the cap holds across runs', async () => {
+    // Act: capacity at 5 writes/s is 0.95 × 5 × 2,880 = 13,680 sellers; 12,300 is 90% of it, and
+    // more than the 12,000 that runs stopping at 50 s of every minute could keep fresh
+    const result = await simulateFleet(
+      { name: 'near capacity', sellers: 12_300, hours: 3, writeCapPerSecond: 5, latencies },
+      quiet,
+    );
+
+    // Assess
+    expect(result.capacitySellers).toBeCloseTo(13_680, 6);
+    expect(result.scenario.sellers / result.capacitySellers).toBeGreaterThan(0.85);
+    expect(result.expiredBeforeRefresh).toBe(0);
+    expect(result.expiredAtEnd).toBe(0);
+    expect(result.peakWritesPerSecond).toBeLessThanOrEqual(5);
+    // Runs work past the old 50 s budget, yet each ends before its successor is due.
+    expect(result.maxRunSeconds).toBeGreaterThan(50);
+    expect(result.latestRunEndSeconds).toBeLessThan(60);
+    expect(result.runsStartedLate).toBe(0);
+    expect(result.runsSkipped).toBe(0);
+    expect(result.runsHitBudget).toBeLessThan(result.runs * 0.1);
+    expect(result.warnings).toBe(0);
+  });
+
+  it('at a low cap, ends every run before its successor is due: the drain covers the queued writes', async () => {
+    // Act: at 2 writes/s the 8 workers' writes queued at the deadline take 4 s to go out
+    const result = await simulateFleet(
+      { name: 'low cap', sellers: 4_750, hours: 2, writeCapPerSecond: 2, latencies },
+      quiet,
+    );
+
+    // Assess
+    expect(result.latestRunEndSeconds).toBeLessThan(60);
+    expect(result.runsStartedLate).toBe(0);
+    expect(result.expiredBeforeRefresh).toBe(0);
+    expect(result.peakWritesPerSecond).toBeLessThanOrEqual(2);
+  });
+
   it('shows where the cap bites: past capacity, tokens expire and every run hits its budget', async () => {
-    // Act: capacity at 1 write/s is 2,400 sellers; give it 4,000
+    // Act: capacity at 1 write/s is (60 − 9 s drain) / 60 × 2,880 = 2,448 sellers; give it 4,000
     const result = await simulateFleet(
       { name: 'over', sellers: 4000, hours: 3, writeCapPerSecond: 1, latencies },
       quiet,
     );
 
     // Assess
-    expect(result.capacitySellers).toBeCloseTo(2400, 6);
+    expect(result.capacitySellers).toBeCloseTo(2448, 6);
     expect(result.expiredBeforeRefresh).toBeGreaterThan(0);
     expect(result.peakWritesPerSecond).toBeLessThanOrEqual(1);
     expect(result.runsHitBudget).toBeGreaterThan(result.runs * 0.9);

@@ -33,6 +33,8 @@ describe('loadRefreshConfig', () => {
       leaseSeconds: 360,
       lwaMaxAttempts: 3,
       runBudgetSeconds: 50,
+      tickSeconds: undefined,
+      drainSeconds: 3,
       stopBeforeTimeoutSeconds: 60,
       minSecretWriteIntervalSeconds: 600,
       eventBusName: undefined,
@@ -54,6 +56,8 @@ describe('loadRefreshConfig', () => {
       LEASE_SECONDS: '600',
       LWA_MAX_ATTEMPTS: '5',
       REFRESH_RUN_BUDGET_SECONDS: '240',
+      REFRESH_TICK_SECONDS: '120',
+      REFRESH_DRAIN_SECONDS: '5',
       REFRESH_STOP_BEFORE_TIMEOUT_SECONDS: '30',
       MIN_SECRET_WRITE_INTERVAL_SECONDS: '0',
       EVENT_BUS_NAME: ' ops-bus ',
@@ -72,9 +76,22 @@ describe('loadRefreshConfig', () => {
       lwaMaxAttempts: 5,
       minSecretWriteIntervalSeconds: 0,
       runBudgetSeconds: 240,
+      tickSeconds: 120,
+      drainSeconds: 5,
       stopBeforeTimeoutSeconds: 30,
       eventBusName: 'ops-bus',
     });
+  });
+
+  it('refuses a drain as long as the tick, which would leave every run no work time', () => {
+    // Act
+    const load = () =>
+      loadRefreshConfig({ ...MINIMAL_ENV, REFRESH_TICK_SECONDS: '60', REFRESH_DRAIN_SECONDS: '60' });
+
+    // Assess
+    expect(load).toThrow(ConfigurationError);
+    expect(load).toThrow('REFRESH_DRAIN_SECONDS (60) must be less than REFRESH_TICK_SECONDS (60)');
+    expect(loadRefreshConfig({ ...MINIMAL_ENV, REFRESH_DRAIN_SECONDS: '60' }).drainSeconds).toBe(60);
   });
 
   it('treats a blank EVENT_BUS_NAME as no event bus', () => {
@@ -122,6 +139,9 @@ describe('loadRefreshConfig', () => {
     ['LEASE_SECONDS', '29'],
     ['LWA_MAX_ATTEMPTS', '11'],
     ['REFRESH_RUN_BUDGET_SECONDS', '4'],
+    ['REFRESH_TICK_SECONDS', '59'],
+    ['REFRESH_TICK_SECONDS', 'rate(1 minute)'],
+    ['REFRESH_DRAIN_SECONDS', '3601'],
     ['REFRESH_STOP_BEFORE_TIMEOUT_SECONDS', '1.5'],
   ])('names %s when it is malformed (%s)', (variable, raw) => {
     // Act

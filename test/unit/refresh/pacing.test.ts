@@ -148,6 +148,96 @@ describe('RateLimiter', () => {
     expect(sleep).not.toHaveBeenCalled();
   });
 
+  it('keeps the cap across runs: a fresh limiter after another one ended never crowds its last second', async () => {
+    // Prepare: one run's limiter, then the next run's (a new execution environment) 1 ms after
+    // the first one's last write, as with reserved concurrency 1
+    let now = 1_000;
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+    const starts: number[] = [];
+    const first = new RateLimiter(20, () => now, sleep);
+    for (let i = 0; i < 20; i++) {
+      await first.acquire();
+      starts.push(now);
+    }
+    now += 1;
+    const second = new RateLimiter(20, () => now, sleep);
+
+    // Act
+    for (let i = 0; i < 20; i++) {
+      await second.acquire();
+      starts.push(now);
+    }
+
+    // Assess: the window [1000, 2000) straddles both runs
+    expect(starts.slice(0, 20).at(-1)).toBe(1_950);
+    expect(busiestWindow(starts)).toBe(20);
+    expect(starts[20]).toBe(2_000);
+  });
+
+  it('places every write on the epoch-aligned grid of 1000/rate ms, the first slot at or after now', async () => {
+    // Prepare
+    const time = new VirtualTime();
+    time.now = 1_000_013;
+    const limiter = new RateLimiter(3, time.clock, time.sleep);
+    const starts: number[] = [];
+
+    // Act
+    await time.runUntil(
+      Promise.all(
+        Array.from({ length: 7 }, async () => {
+          await limiter.acquire();
+          starts.push(time.now);
+        }),
+      ),
+    );
+
+    // Assess: slots at 1000/3 ms; a window from any slot holds exactly three
+    expect(starts.map((t) => Math.round(t * 3))).toEqual([
+      3_001_000, 3_002_000, 3_003_000, 3_004_000, 3_005_000, 3_006_000, 3_007_000,
+    ]);
+    expect(busiestWindow(starts)).toBe(3);
+  });
+
+  it('keeps the cap across runs on a grid whose slots are not whole milliseconds', async () => {
+    // Prepare: two limiters at 7/s, the second starting mid-second after the first's last write
+    const time = new VirtualTime();
+    time.now = Date.parse('2026-01-05T10:00:00.000Z') + 0.4;
+    const starts: number[] = [];
+    const acquireAll = async (limiter: RateLimiter, count: number) => {
+      await time.runUntil(
+        Promise.all(
+          Array.from({ length: count }, async () => {
+            await limiter.acquire();
+            starts.push(time.now);
+          }),
+        ),
+      );
+    };
+    await acquireAll(new RateLimiter(7, time.clock, time.sleep), 10);
+    time.now += 0.001;
+
+    // Act
+    await acquireAll(new RateLimiter(7, time.clock, time.sleep), 10);
+
+    // Assess
+    expect(starts).toHaveLength(20);
+    expect(busiestWindow(starts)).toBe(7);
+  });
+
+  it.each([1.5, 0.5])('refuses a rate of %p writes per second, which has no whole-second grid', (rate) => {
+    // Assess
+    expect(
+      () =>
+        new RateLimiter(
+          rate,
+          () => 0,
+          async () => {},
+        ),
+    ).toThrow(RangeError);
+  });
+
   it.each([0, -1, Number.NaN])('refuses a rate of %p', (rate) => {
     // Assess
     expect(

@@ -1303,6 +1303,25 @@ describe('runRefresh', () => {
     ]);
   });
 
+  it('does not report the budget exhausted when the deadline passes during the last due seller', async () => {
+    // Prepare: two due sellers, one worker, 20 s per refresh, so the second ends past the deadline
+    const sellers = [seller('A1SELLER0001'), seller('A1SELLER0002')];
+    const { deps, lwa, time } = createHarness(dynamo, secretsManager, {
+      sellers,
+      config: { concurrency: 1 },
+    });
+    lwa.mockImplementation((form) => {
+      time.now += 20_000;
+      return rotatingAnswer(form);
+    });
+
+    // Act
+    const summary = await runRefresh(deps, { deadlineMs: NOW_MS + 30_000, owner: OWNER });
+
+    // Assess: every due seller was refreshed, so the run did not fall behind
+    expect(summary).toMatchObject({ due: 2, refreshed: 2, budgetExhausted: false });
+  });
+
   it('warns once that tokens shorter than the write interval are too short for the version quota', async () => {
     // Prepare: LWA issues 5-minute tokens to three sellers, over two runs
     const sellers = ['A1SELLER0001', 'A1SELLER0002', 'A1SELLER0003'].map((id) => seller(id));
